@@ -1,0 +1,1 @@
+"""Bundled fonts and icon glyphs (package data, found via importlib.resources)."""

@@ -1,0 +1,278 @@
+"""The ``homeboard`` command line (click). Contracts: ../shared/DESIGN.md."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from homeboard.errors import ConfigError, HomeboardError, UsageError
+
+if TYPE_CHECKING:
+    from homeboard.config import Config
+    from homeboard.model import BoardState, Snapshot
+
+log = logging.getLogger("homeboard")
+
+
+@dataclass
+class CliContext:
+    """What the group passes to its commands."""
+
+    config_path: str | None = None
+    debug: bool = False
+
+    def config_file(self) -> Path:
+        """The config file to use, by the documented lookup order."""
+        from homeboard.config import find_config_path
+
+        return find_config_path(self.config_path)
+
+    def load(self) -> Config:
+        """Load and validate the config file (ConfigError, exit 2, when it is bad)."""
+        from homeboard.config import load_config
+
+        return load_config(self.config_file())
+
+
+def _set_config(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        ctx.ensure_object(CliContext).config_path = value
+
+
+def config_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--config F`` on a sub-command too, as DESIGN.md writes the commands."""
+    return click.option(
+        "--config", "config_path", type=click.Path(dir_okay=False), expose_value=False,
+        callback=_set_config, is_eager=True, help="Config file (default: lookup order).",
+    )(func)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_path", envvar="HOMEBOARD_CONFIG", type=click.Path(dir_okay=False),
+              help="Config file; else $HOMEBOARD_CONFIG, /etc/homeboard/config.yaml, ./config.yaml.")
+@click.option("--debug", is_flag=True, help="Show tracebacks and debug logs.")
+@click.version_option(package_name="homeboard")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, debug: bool) -> None:
+    """Home Board: a family's e-paper hallway board."""
+    obj = ctx.ensure_object(CliContext)
+    obj.config_path = obj.config_path or config_path
+    obj.debug = debug
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+# --------------------------------------------------------------------------- #
+# Shared pieces
+# --------------------------------------------------------------------------- #
+
+
+def parse_now(value: str | None, config: Config) -> datetime:
+    """``--now``: an ISO 8601 moment; without an offset it is the board's local time."""
+    if value is None:
+        return datetime.now(config.tz)
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"--now: not an ISO 8601 date or time: {value!r}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=config.tz)
+    return moment
+
+
+def _explicit_config(obj: CliContext) -> bool:
+    return obj.config_path is not None or bool(os.environ.get("HOMEBOARD_CONFIG"))
+
+
+def board_inputs(
+    obj: CliContext, *, demo: bool, now_text: str | None, scenario: str | None,
+) -> tuple[Config, dict[str, Snapshot], datetime]:
+    """The config, the source snapshots and the moment for ``render`` and ``state``."""
+    if scenario is not None:
+        demo = True
+    if demo:
+        from homeboard.demo import demo_config, demo_snapshots
+
+        base = obj.load() if _explicit_config(obj) else None
+        config = demo_config(base)
+        now = parse_now(now_text, config)
+        try:
+            snapshots = demo_snapshots(config, now, scenario=scenario or "default")
+        except ValueError as exc:
+            raise UsageError(f"--scenario: {exc}") from None
+        return config, snapshots, now
+    config = obj.load()
+    now = parse_now(now_text, config)
+    return config, fetch_live(config, now), now
+
+
+def fetch_live(config: Config, now: datetime) -> dict[str, Snapshot]:
+    """Fetch every source once, synchronously, with no cache (render/state without Redis)."""
+    from homeboard.sources import build_sources, fetch_all, make_session
+
+    with make_session(config) as session:
+        return fetch_all(build_sources(config), {}, session=session, now=now, force=True)
+
+
+def panel_for(config: Config, panel: str | None) -> str:
+    """The panel a preview is drawn for: ``--panel``, else the configured one."""
+    import drivers
+
+    if panel is None:
+        panel = config.display.driver if config.display.driver in drivers.PANELS else config.display.panel
+    if panel not in drivers.PANELS:
+        raise UsageError(f"--panel: unknown panel {panel!r}; choose from {', '.join(drivers.PANELS)}")
+    return panel
+
+
+def compose_state(config: Config, snapshots: dict[str, Snapshot], now: datetime) -> BoardState:
+    """Compose the BoardState (a thin wrapper so commands read the same)."""
+    from homeboard.model import compose
+
+    return compose(config, snapshots, now)
+
+
+_now_option = click.option("--now", "now_text", metavar="ISO",
+                           help="Draw the board as at this moment (ISO 8601).")
+_demo_option = click.option("--demo", is_flag=True, help="Use the bundled demo data (offline).")
+_scenario_option = click.option(
+    "--scenario", metavar="NAME", default=None,
+    help="A demo scenario (implies --demo): default, plain, busy, long, no-weather, stale, dst.",
+)
+
+
+# --------------------------------------------------------------------------- #
+# Commands
+# --------------------------------------------------------------------------- #
+
+
+@cli.command()
+@config_option
+@_demo_option
+@_scenario_option
+@_now_option
+@click.option("--panel", default=None, metavar="NAME",
+              help="Panel to draw for (default: the configured one).")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True),
+              help="PNG file to write.")
+@click.pass_obj
+def render(obj: CliContext, demo: bool, scenario: str | None, now_text: str | None,
+           panel: str | None, out: str) -> None:
+    """Write a true-colour PNG preview of exactly what the panel would show."""
+    import drivers
+    from homeboard.render import render as draw
+
+    config, snapshots, now = board_inputs(obj, demo=demo, now_text=now_text, scenario=scenario)
+    state = compose_state(config, snapshots, now)
+    name = panel_for(config, panel)
+    frame = draw(state, drivers.PANELS[name], orientation=config.layout.orientation)
+    # Round-trip through the panel's bytes so the preview is what the panel receives.
+    shown = drivers.unpack(drivers.pack(frame, name), name)
+    if config.layout.orientation == "portrait":
+        shown = shown.transpose(drivers.PORTRAIT_TO_PANEL_INVERSE)
+    path = Path(out)
+    tmp = path.with_name(path.name + ".tmp")
+    shown.convert("RGB").save(tmp, format="PNG")
+    os.replace(tmp, path)
+    click.echo(f"wrote {path} ({shown.width}x{shown.height}, {name})", err=True)
+
+
+@cli.command()
+@config_option
+@_demo_option
+@_scenario_option
+@_now_option
+@click.option("--json", "as_json", is_flag=True, help="Print the BoardState as JSON.")
+@click.pass_obj
+def state(obj: CliContext, demo: bool, scenario: str | None, now_text: str | None,
+          as_json: bool) -> None:
+    """Print the composed BoardState: days, events, weather, sources' freshness."""
+    from homeboard.model import state_to_json
+
+    config, snapshots, now = board_inputs(obj, demo=demo, now_text=now_text, scenario=scenario)
+    board = compose_state(config, snapshots, now)
+    data = state_to_json(board)
+    if as_json:
+        click.echo(json.dumps({"now": now.isoformat(), **data}, indent=2, ensure_ascii=False))
+        return
+    click.echo(f"{board.date.isoformat()} ({board.timezone})")
+    if board.current is not None:
+        click.echo(f"  now: {board.current.temperature}° {board.current.category}")
+    for day in board.days:
+        fc = day.forecast
+        weather = f"{fc.category} {fc.high}/{fc.low}" if fc else "no forecast"
+        click.echo(f"{day.date.isoformat()}  {weather}" + (f"  [{day.special.message}]" if day.special else ""))
+        for ev in day.events:
+            when = "all day" if ev.all_day else ev.start.strftime("%H:%M")  # type: ignore[union-attr]
+            flag = " (underway)" if ev.underway else ""
+            click.echo(f"    {when:>8}  {ev.title} — {ev.label}{flag}")
+    for src in board.sources:
+        click.echo(f"source {src.name}: {src.status}" + (f" ({src.last_error})" if src.last_error else ""))
+
+
+@cli.command("check-config")
+@config_option
+@click.pass_obj
+def check_config(obj: CliContext) -> None:
+    """Validate the config file: exit 0, or 2 with one line per problem."""
+    path = obj.config_file()
+    obj.load()
+    click.echo(f"{path}: ok")
+
+
+@cli.command("config-schema")
+def config_schema_command() -> None:
+    """Print the JSON Schema of the config file (for editors)."""
+    from homeboard.config import config_schema
+
+    click.echo(json.dumps(config_schema(), indent=2))
+
+
+# --------------------------------------------------------------------------- #
+# Entry point
+# --------------------------------------------------------------------------- #
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; a HomeboardError becomes one clear line on stderr and its exit code."""
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args or bool(os.environ.get("HOMEBOARD_DEBUG"))
+    try:
+        cli.main(args=args, prog_name="homeboard", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except ConfigError as exc:
+        if debug:
+            traceback.print_exc()
+        for line in exc.problems:
+            click.echo(line, err=True)
+        sys.exit(exc.exit_code)
+    except HomeboardError as exc:
+        if debug:
+            traceback.print_exc()
+        click.echo(f"homeboard: error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, exit 1
+        if debug:
+            raise
+        click.echo(f"homeboard: unexpected error: {exc!r} (run with --debug for details)", err=True)
+        sys.exit(1)

@@ -1,0 +1,211 @@
+"""Bundled demo data: a realistic household, deterministic for a given moment.
+
+``homeboard render --demo`` draws this with no network, no Redis and no panel. The
+scenarios give developers (and the golden-image tests) the unusual days worth
+looking at: many events, long and right-to-left titles, no weather, a DST day.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from datetime import date, datetime, time, timedelta
+from importlib import resources
+from pathlib import Path
+
+from homeboard.config import Config, load_config
+from homeboard.model import (
+    SPECIAL,
+    WEATHER,
+    CalendarEvent,
+    Current,
+    Forecast,
+    Snapshot,
+    SpecialDay,
+    WeatherData,
+    calendar_source,
+)
+
+SCENARIOS: tuple[str, ...] = (
+    "default",  # a birthday today, a multi-day visit, an event underway, mixed weather
+    "plain",  # an ordinary day: no special days
+    "busy",  # fifteen events today
+    "long",  # 300-character titles, Hebrew, Arabic, emoji and CJK
+    "no-weather",  # the weather source has never answered
+    "stale",  # every source failed hours ago: data shown, marked stale
+    "dst",  # the day the clocks change, with a night event across it
+)
+
+ATTRIBUTION = "Weather: Open-Meteo.com (CC BY 4.0)"
+
+# (day offset, start "HH:MM" or None for all-day, minutes (or days when all-day), title, calendar)
+_WEEK: tuple[tuple[int, str | None, int, str, str], ...] = (
+    (0, "07:45", 30, "School drop-off", "Kyle"),
+    (0, "09:00", 60, "Zumba", "Jess"),
+    (0, "12:30", 45, "Lunch with Sarah", "Jess"),
+    (0, "15:45", 75, "Gymnastics", "Heather"),
+    (0, "18:30", 90, "Family dinner at Nonna's", "Family"),
+    (1, None, 3, "Grandma visiting", "Family"),
+    (1, "09:30", 60, "Kindergym", "Corinne"),
+    (1, "16:45", 60, "Ballet", "Heather"),
+    (2, "08:00", 480, "Teacher conference day", "Jess"),
+    (2, "14:30", 30, "Dentist", "Kyle"),
+    (2, "19:00", 120, "Movie night", "Family"),
+    (3, None, 1, "Recycling pickup", "Family"),
+    (3, "10:00", 60, "Piano lesson", "Corinne"),
+    (3, "17:30", 90, "Soccer practice", "Kyle"),
+    (4, "09:00", 60, "Zumba", "Jess"),
+    (5, "11:00", 120, "Farmers market", "Family"),
+    (6, "10:00", 90, "Brunch", "Family"),
+)
+
+_SKY = ("clear", "partly_cloudy", "overcast", "showers", "rain", "mostly_clear", "fog",
+        "thunderstorm", "snow", "drizzle")
+_WMO = {"clear": 0, "mostly_clear": 1, "partly_cloudy": 2, "overcast": 3, "fog": 45,
+        "drizzle": 53, "rain": 63, "showers": 80, "snow": 73, "thunderstorm": 95}
+
+
+def demo_config(base: Config | None = None) -> Config:
+    """The demo household's config; with ``base``, take its look (units, clock, layout, display)."""
+    ref = resources.files("homeboard.demo").joinpath("config.yaml")
+    with resources.as_file(ref) as path:
+        config = load_config(Path(path))
+    if base is None:
+        return config
+    return dataclasses.replace(
+        config,
+        timezone=base.timezone,
+        language=base.language,
+        units=base.units,
+        clock=base.clock,
+        layout=base.layout,
+        display=base.display,
+        location=base.location or config.location,
+    )
+
+
+def _at(day: date, hhmm: str, config: Config) -> datetime:
+    hours, minutes = (int(p) for p in hhmm.split(":"))
+    return datetime.combine(day, time(hours, minutes), config.tz)
+
+
+def _events(config: Config, today: date, scenario: str) -> dict[str, list[CalendarEvent]]:
+    by_cal: dict[str, list[CalendarEvent]] = {c.name: [] for c in config.calendars}
+    week = list(_WEEK)
+    if scenario == "busy":
+        titles = ["Standup", "Call the plumber", "Pick up prescription", "Yoga", "Vet",
+                  "Bank", "Haircut", "Groceries", "Book club", "Swim", "Library",
+                  "Parent meeting", "Bake sale", "Choir", "Date night"]
+        cals = ["Jess", "Family", "Kyle", "Corinne", "Heather"]
+        week = [w for w in week if w[0] != 0] + [
+            (0, f"{7 + i:02d}:{(i * 20) % 60:02d}", 45, t, cals[i % len(cals)])
+            for i, t in enumerate(titles)
+        ]
+    if scenario == "long":
+        week = [w for w in week if w[0] not in (0, 1)] + [
+            (0, "08:00", 60, "Quarterly planning " + "and very long agenda " * 14, "Jess"),
+            (0, "10:00", 60, "ארוחת צהריים עם סבתא", "Family"),
+            (0, "12:00", 60, "اجتماع أولياء الأمور", "Kyle"),
+            (0, "15:00", 60, "🎂 Party prep 🎉🎈", "Corinne"),
+            (0, "17:00", 60, "中文课 · 日本語 · 한국어", "Heather"),
+            (1, None, 2, "Conference: " + "x" * 290, "Jess"),
+            (1, "09:30", 60, "W" * 300, "Kyle"),
+        ]
+    if scenario == "dst":
+        week.append((0, "23:00", 240, "Night shift", "Jess"))
+    for offset, start, length, title, cal in week:
+        if cal not in by_cal:
+            continue
+        day = today + timedelta(days=offset)
+        if start is None:
+            ev = CalendarEvent(title=title, start=day, end=day + timedelta(days=length),
+                               all_day=True, calendar=cal, uid=f"demo-{offset}-{title}")
+        else:
+            begin = _at(day, start, config)
+            ev = CalendarEvent(title=title, start=begin, end=begin + timedelta(minutes=length),
+                               all_day=False, calendar=cal, uid=f"demo-{offset}-{title}")
+        by_cal[cal].append(ev)
+    return by_cal
+
+
+def _weather(config: Config, today: date, now: datetime) -> WeatherData:
+    imperial = config.units == "imperial"
+    daily = []
+    for i in range(7):
+        day = today + timedelta(days=i)
+        n = day.toordinal()
+        sky = _SKY[(n * 7) % len(_SKY)]
+        high_c = 14 + 6 * math.sin(n / 3.0)
+        low_c = high_c - 7 - (n % 3)
+        if sky == "snow":
+            high_c, low_c = 1.0, -4.0
+        high, low = (high_c * 9 / 5 + 32, low_c * 9 / 5 + 32) if imperial else (high_c, low_c)
+        chance = {"showers": 60, "rain": 80, "thunderstorm": 70, "snow": 90, "drizzle": 40}
+        daily.append(Forecast(date=day, category=sky, high=round(high), low=round(low),
+                              precip_chance=chance.get(sky, (n * 13) % 20), code=_WMO[sky]))
+    first = daily[0]
+    local = now.astimezone(config.tz)
+    is_day = 7 <= local.hour < 18
+    temp = first.low + (first.high - first.low) * (0.8 if is_day else 0.2)  # type: ignore[operator]
+    current = Current(temperature=round(temp, 1), category=first.category, is_day=is_day,
+                      apparent=round(temp - 2), code=first.code)
+    return WeatherData(current=current, daily=tuple(daily), attribution=ATTRIBUTION)
+
+
+def _specials(config: Config, today: date, scenario: str) -> tuple[SpecialDay, ...]:
+    if scenario == "plain":
+        return ()
+    out = [
+        SpecialDay(date=today, kind="birthday", title="Corinne turns 8",
+                   message="Happy Birthday, Corinne!", icon="birthday"),
+        SpecialDay(date=today + timedelta(days=2), kind="anniversary",
+                   title="Jess & Kyle: 12 years", message="Happy Anniversary, Jess & Kyle!",
+                   icon="anniversary"),
+    ]
+    if scenario == "dst":
+        out[1] = SpecialDay(date=today + timedelta(days=1), kind="dst",
+                            title="Clocks go back 1 hour", message="Daylight saving time ends",
+                            icon="dst", color="black")
+    return tuple(out)
+
+
+def demo_snapshots(config: Config, now: datetime, *, scenario: str = "default") -> dict[str, Snapshot]:
+    """Snapshots of the demo household's sources as they would be cached at ``now``."""
+    if scenario not in SCENARIOS:
+        raise ValueError(f"unknown demo scenario {scenario!r}; choose from {', '.join(SCENARIOS)}")
+    local = now.astimezone(config.tz)
+    today = local.date()
+    # The data "changed" at the last quarter hour, like a live board's refresh would
+    # show; fetched a minute after that.
+    changed = local.replace(minute=local.minute - local.minute % 15, second=0, microsecond=0)
+    fetched = changed + timedelta(minutes=1) if changed + timedelta(minutes=1) <= local else changed
+    if scenario == "stale":
+        changed -= timedelta(hours=9)
+        fetched -= timedelta(hours=9)
+    snaps: dict[str, Snapshot] = {}
+    if scenario != "no-weather":
+        snaps[WEATHER] = Snapshot(name=WEATHER, kind="weather", data=_weather(config, today, now),
+                                  fetched_at=fetched, changed_at=changed)
+    else:
+        snaps[WEATHER] = Snapshot(name=WEATHER, kind="weather", data=None,
+                                  last_error="connection refused", attempted_at=fetched)
+    for cal, events in _events(config, today, scenario).items():
+        name = calendar_source(cal)
+        snaps[name] = Snapshot(name=name, kind="calendar", data=tuple(events),
+                               fetched_at=fetched, changed_at=changed,
+                               last_error="timed out" if scenario == "stale" else None)
+    snaps[SPECIAL] = Snapshot(name=SPECIAL, kind="special", data=_specials(config, today, scenario),
+                              fetched_at=fetched, changed_at=changed)
+    return snaps
+
+
+def demo_moment(config: Config, scenario: str = "default") -> datetime:
+    """A fixed moment that shows ``scenario`` well (used by the golden images)."""
+    if scenario == "dst":
+        return datetime(2026, 10, 31, 9, 30, tzinfo=config.tz)
+    return datetime(2026, 11, 25, 9, 20, tzinfo=config.tz)
+
+
+def today_for(now: datetime, config: Config) -> date:
+    """The board's local date at ``now``."""
+    return now.astimezone(config.tz).date()

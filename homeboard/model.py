@@ -1,0 +1,474 @@
+"""The data of the board: what sources deliver, and ``BoardState`` for one moment.
+
+Everything here is plain frozen data plus pure functions. ``compose()`` turns the
+cached source snapshots and a moment into the ``BoardState`` that ``render()``
+draws; it reads no clock, network or disk.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, tzinfo
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from homeboard.config import Config
+
+Status = Literal["fresh", "stale", "unavailable"]
+SourceKind = Literal["weather", "calendar", "special"]
+
+WEATHER = "weather"
+SPECIAL = "special"
+CALENDAR_PREFIX = "calendar:"
+
+# The banner shows the most important special of the day; the rest are listed as
+# all-day events. A person's day beats a public one, which beats the almanac.
+SPECIAL_PRIORITY: dict[str, int] = {
+    "birthday": 0,
+    "anniversary": 1,
+    "event": 2,
+    "holiday": 3,
+    "dst": 4,
+    "season": 5,
+}
+
+
+def calendar_source(name: str) -> str:
+    """Return the source name under which calendar ``name`` is cached."""
+    return CALENDAR_PREFIX + name
+
+
+# --------------------------------------------------------------------------- #
+# What sources deliver
+# --------------------------------------------------------------------------- #
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """One day's forecast, in the board's units."""
+
+    date: date
+    category: str  # an icon category from homeboard.render.icons
+    high: float | None = None
+    low: float | None = None
+    precip_chance: int | None = None  # percent, 0-100
+    code: int | None = None  # the provider's weather code (WMO for Open-Meteo)
+
+
+@dataclass(frozen=True)
+class Current:
+    """Current conditions, in the board's units."""
+
+    temperature: float | None
+    category: str
+    is_day: bool = True
+    apparent: float | None = None
+    code: int | None = None
+    observed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class WeatherData:
+    """What a weather source delivers: current conditions and daily forecasts."""
+
+    current: Current | None
+    daily: tuple[Forecast, ...] = ()
+    attribution: str | None = None
+
+
+@dataclass(frozen=True)
+class CalendarEvent:
+    """One event (one occurrence of a recurring one) as a calendar delivers it.
+
+    Timed events carry aware datetimes; all-day events carry local dates with an
+    exclusive end (an all-day event on the 5th has start=5th, end=6th) and are
+    never converted through UTC.
+    """
+
+    title: str
+    start: datetime | date
+    end: datetime | date
+    all_day: bool = False
+    calendar: str = ""
+    uid: str = ""
+    location: str | None = None
+
+
+@dataclass(frozen=True)
+class SpecialDay:
+    """A special day computed from the config (birthday, holiday, season, DST …)."""
+
+    date: date
+    kind: str  # a key of SPECIAL_PRIORITY
+    title: str  # short, for a day's list: "Corinne's birthday"
+    message: str  # the banner: "Happy Birthday, Corinne!"
+    icon: str = "celebration"
+    color: str = "red"
+
+
+SourceData = WeatherData | tuple[CalendarEvent, ...] | tuple[SpecialDay, ...]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One source's last good data, as cached, with when it was fetched."""
+
+    name: str
+    kind: SourceKind
+    data: SourceData | None = None
+    fetched_at: datetime | None = None  # last successful fetch
+    changed_at: datetime | None = None  # when the data last differed from before
+    last_error: str | None = None  # reason of the last failed attempt, if it failed
+    attempted_at: datetime | None = None  # last attempt, successful or not
+
+
+# --------------------------------------------------------------------------- #
+# What the board shows
+# --------------------------------------------------------------------------- #
+
+
+@dataclass(frozen=True)
+class Event:
+    """An event as shown on one day of the board."""
+
+    title: str
+    start: datetime | date
+    end: datetime | date
+    all_day: bool
+    calendar: str
+    label: str
+    color: str  # "black" or "red"
+    underway: bool = False
+    continues_from: bool = False  # began on an earlier day
+    continues_to: bool = False  # goes on after this day
+    special: bool = False  # a special day listed among the events
+
+
+@dataclass(frozen=True)
+class Special:
+    """The banner of a day."""
+
+    kind: str
+    title: str
+    message: str
+    icon: str
+    color: str = "red"
+
+
+@dataclass(frozen=True)
+class Day:
+    """One column (or row) of the board."""
+
+    date: date
+    forecast: Forecast | None = None
+    events: tuple[Event, ...] = ()
+    special: Special | None = None
+
+
+@dataclass(frozen=True)
+class SourceState:
+    """How current one source's data is."""
+
+    name: str
+    kind: SourceKind
+    label: str
+    status: Status
+    fetched_at: datetime | None = None
+    changed_at: datetime | None = None
+    last_error: str | None = None
+
+
+@dataclass(frozen=True)
+class BoardState:
+    """Everything one frame shows. It holds no clock: the same data gives the same frame."""
+
+    date: date
+    timezone: str
+    days: tuple[Day, ...]
+    current: Current | None = None
+    sources: tuple[SourceState, ...] = ()
+    updated_at: datetime | None = None  # when the newest data shown last changed
+    attribution: tuple[str, ...] = ()
+    units: str = "metric"
+    clock: str = "24h"
+    language: str = "en"
+    location: str | None = None
+    weather_enabled: bool = True
+
+    @property
+    def today(self) -> Day:
+        """The first day shown."""
+        return self.days[0]
+
+    def source(self, name: str) -> SourceState | None:
+        """Return the state of source ``name``, if it is configured."""
+        return next((s for s in self.sources if s.name == name), None)
+
+
+# --------------------------------------------------------------------------- #
+# Composition
+# --------------------------------------------------------------------------- #
+
+
+def source_status(snapshot: Snapshot | None, now: datetime, max_age: timedelta) -> Status:
+    """Fresh when fetched within ``max_age``, stale when older, unavailable without data."""
+    if snapshot is None or snapshot.data is None or snapshot.fetched_at is None:
+        return "unavailable"
+    return "fresh" if now - snapshot.fetched_at <= max_age else "stale"
+
+
+def _day_bounds(day: date, tz: tzinfo) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, time(0), tz)
+    end = datetime.combine(day + timedelta(days=1), time(0), tz)
+    return start, end
+
+
+def _as_date(value: datetime | date) -> date:
+    return value if not isinstance(value, datetime) else value.date()
+
+
+def events_on(
+    events: Iterable[CalendarEvent], day: date, tz: tzinfo, now: datetime,
+    *, labels: Mapping[str, tuple[str, str]],
+) -> list[Event]:
+    """The events that cover ``day`` (local), marked underway and continued."""
+    day_start, day_end = _day_bounds(day, tz)
+    shown: list[Event] = []
+    for ev in events:
+        label, color = labels.get(ev.calendar, (ev.calendar, "black"))
+        if ev.all_day:
+            first, after = _as_date(ev.start), _as_date(ev.end)
+            if after <= first:  # a zero-length all-day event still takes its day
+                after = first + timedelta(days=1)
+            if not first <= day < after:
+                continue
+            shown.append(Event(
+                title=ev.title or "Busy", start=first, end=after, all_day=True,
+                calendar=ev.calendar, label=label, color=color,
+                continues_from=first < day, continues_to=after > day + timedelta(days=1),
+            ))
+            continue
+        start = ev.start if isinstance(ev.start, datetime) else datetime.combine(ev.start, time(0), tz)
+        end = ev.end if isinstance(ev.end, datetime) else datetime.combine(ev.end, time(0), tz)
+        if end < start:
+            end = start
+        covers = (start < day_end and end > day_start) or (start == end and day_start <= start < day_end)
+        if not covers:
+            continue
+        shown.append(Event(
+            title=ev.title or "Busy", start=start.astimezone(tz), end=end.astimezone(tz),
+            all_day=False, calendar=ev.calendar, label=label, color=color,
+            underway=start <= now < end,
+            continues_from=start < day_start, continues_to=end > day_end,
+        ))
+    shown.sort(key=_event_order)
+    return shown
+
+
+def _event_order(ev: Event) -> tuple[int, int, float, str]:
+    # All-day (and specials) first; then by start; an event carried over from an
+    # earlier day sorts as if it started at midnight.
+    if ev.all_day:
+        return (0, 0 if ev.special else 1, 0.0, ev.title.casefold())
+    start = ev.start.timestamp() if isinstance(ev.start, datetime) else 0.0
+    return (1, 0, start if not ev.continues_from else float("-inf"), ev.title.casefold())
+
+
+def compose(config: Config, snapshots: Mapping[str, Snapshot], now: datetime) -> BoardState:
+    """Build the BoardState for ``now`` from the cached snapshots (pure)."""
+    tz = config.tz
+    now = now.astimezone(tz)
+    today = now.date()
+    dates = [today + timedelta(days=i) for i in range(config.layout.days)]
+    sources: list[SourceState] = []
+
+    # Weather
+    weather_cfg = config.weather
+    weather_on = weather_cfg is not None and weather_cfg.enabled
+    current: Current | None = None
+    forecasts: dict[date, Forecast] = {}
+    attribution: list[str] = []
+    if weather_on and weather_cfg is not None:
+        snap = snapshots.get(WEATHER)
+        status = source_status(snap, now, weather_cfg.max_age)
+        sources.append(_source_state(WEATHER, "weather", "Weather", status, snap))
+        if snap is not None and isinstance(snap.data, WeatherData) and status != "unavailable":
+            current = snap.data.current
+            forecasts = {f.date: f for f in snap.data.daily}
+            if snap.data.attribution:
+                attribution.append(snap.data.attribution)
+
+    # Calendars
+    events: list[CalendarEvent] = []
+    labels: dict[str, tuple[str, str]] = {}
+    for cal in config.calendars:
+        name = calendar_source(cal.name)
+        snap = snapshots.get(name)
+        status = source_status(snap, now, cal.max_age)
+        label = cal.label or cal.name
+        labels[cal.name] = (label, cal.color)
+        sources.append(_source_state(name, "calendar", label, status, snap))
+        if snap is not None and status != "unavailable" and isinstance(snap.data, tuple):
+            events.extend(e for e in snap.data if isinstance(e, CalendarEvent))
+
+    # Special days: computed offline, so they are present whenever they were computed.
+    specials: dict[date, list[SpecialDay]] = {}
+    snap = snapshots.get(SPECIAL)
+    if snap is not None and isinstance(snap.data, tuple):
+        for sd in snap.data:
+            if isinstance(sd, SpecialDay):
+                specials.setdefault(sd.date, []).append(sd)
+
+    days = []
+    for d in dates:
+        day_events = events_on(events, d, tz, now, labels=labels)
+        banner: Special | None = None
+        todays = sorted(specials.get(d, ()), key=lambda s: (SPECIAL_PRIORITY.get(s.kind, 9), s.title))
+        if todays:
+            top = todays[0]
+            banner = Special(kind=top.kind, title=top.title, message=top.message,
+                             icon=top.icon, color=top.color)
+            listed = [
+                Event(title=s.title, start=d, end=d + timedelta(days=1), all_day=True,
+                      calendar="", label="", color=s.color, special=True)
+                for s in todays
+            ]
+            day_events = sorted(listed + day_events, key=_event_order)
+        days.append(Day(date=d, forecast=forecasts.get(d), events=tuple(day_events), special=banner))
+
+    shown = [s.changed_at or s.fetched_at for s in sources if s.status != "unavailable"]
+    updated_at = max((t for t in shown if t is not None), default=None)
+    return BoardState(
+        date=today,
+        timezone=config.timezone,
+        days=tuple(days),
+        current=current,
+        sources=tuple(sources),
+        updated_at=updated_at.astimezone(tz) if updated_at else None,
+        attribution=tuple(attribution) if config.layout.show_attribution else (),
+        units=config.units,
+        clock=config.clock,
+        language=config.language,
+        location=config.location.name if config.location else None,
+        weather_enabled=weather_on,
+    )
+
+
+def _source_state(
+    name: str, kind: SourceKind, label: str, status: Status, snap: Snapshot | None
+) -> SourceState:
+    return SourceState(
+        name=name, kind=kind, label=label, status=status,
+        fetched_at=snap.fetched_at if snap else None,
+        changed_at=(snap.changed_at or snap.fetched_at) if snap else None,
+        last_error=snap.last_error if snap else None,
+    )
+
+
+# --------------------------------------------------------------------------- #
+# JSON (the store keeps snapshots as JSON; `homeboard state --json` prints state)
+# --------------------------------------------------------------------------- #
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    return value
+
+
+def state_to_json(state: BoardState) -> dict[str, Any]:
+    """The BoardState as JSON-ready data, with stable key names."""
+    out = _jsonable(state)
+    out["sources"] = {
+        s.name: {k: v for k, v in _jsonable(s).items() if k != "name"} for s in state.sources
+    }
+    return out
+
+
+def snapshot_to_json(snapshot: Snapshot) -> dict[str, Any]:
+    """A snapshot as JSON-ready data (round-trips through ``snapshot_from_json``)."""
+    out = _jsonable(snapshot)
+    out["version"] = 1
+    return out
+
+
+def _parse_when(value: str | None) -> datetime | date | None:
+    if value is None:
+        return None
+    if "T" in value:
+        return datetime.fromisoformat(value)
+    return date.fromisoformat(value)
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def snapshot_from_json(raw: Mapping[str, Any]) -> Snapshot:
+    """Rebuild a Snapshot from ``snapshot_to_json`` output; raises ValueError if malformed."""
+    try:
+        kind = raw["kind"]
+        data_raw = raw.get("data")
+        data: SourceData | None
+        if data_raw is None:
+            data = None
+        elif kind == "weather":
+            cur = data_raw.get("current")
+            data = WeatherData(
+                current=Current(
+                    temperature=cur["temperature"], category=cur["category"],
+                    is_day=cur.get("is_day", True), apparent=cur.get("apparent"),
+                    code=cur.get("code"), observed_at=_dt(cur.get("observed_at")),
+                ) if cur else None,
+                daily=tuple(
+                    Forecast(
+                        date=date.fromisoformat(f["date"]), category=f["category"],
+                        high=f.get("high"), low=f.get("low"),
+                        precip_chance=f.get("precip_chance"), code=f.get("code"),
+                    ) for f in data_raw.get("daily", ())
+                ),
+                attribution=data_raw.get("attribution"),
+            )
+        elif kind == "calendar":
+            data = tuple(
+                CalendarEvent(
+                    title=e["title"], start=_parse_when(e["start"]),  # type: ignore[arg-type]
+                    end=_parse_when(e["end"]), all_day=e["all_day"],  # type: ignore[arg-type]
+                    calendar=e.get("calendar", ""), uid=e.get("uid", ""),
+                    location=e.get("location"),
+                ) for e in data_raw
+            )
+        elif kind == "special":
+            data = tuple(
+                SpecialDay(
+                    date=date.fromisoformat(s["date"]), kind=s["kind"], title=s["title"],
+                    message=s["message"], icon=s.get("icon", "celebration"),
+                    color=s.get("color", "red"),
+                ) for s in data_raw
+            )
+        else:
+            raise ValueError(f"unknown source kind {kind!r}")
+        return Snapshot(
+            name=raw["name"], kind=kind, data=data,
+            fetched_at=_dt(raw.get("fetched_at")), changed_at=_dt(raw.get("changed_at")),
+            last_error=raw.get("last_error"), attempted_at=_dt(raw.get("attempted_at")),
+        )
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"malformed snapshot: {exc!r}") from exc
+
+
+__all__ = [
+    "BoardState", "CalendarEvent", "Current", "Day", "Event", "Forecast", "Snapshot",
+    "SourceState", "Special", "SpecialDay", "WeatherData", "compose", "events_on",
+    "snapshot_from_json", "snapshot_to_json", "source_status", "state_to_json",
+]

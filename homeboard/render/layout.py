@@ -1,0 +1,499 @@
+"""The board's layout: BoardState + panel size -> three-colour palette image.
+
+Pure: no clock, no network, no disk beyond the bundled fonts (loaded once and
+cached). Every piece of text goes through ``draw_text``, which cannot paint
+outside its box, so a long title is cut with an ellipsis instead of spilling
+into the next column. The frame depends only on the state: the same state
+draws the same bytes, whatever minute it is drawn at.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from PIL import Image, ImageDraw
+
+from drivers.palette import BLACK, RED, WHITE, new_frame
+from homeboard.i18n import Words, words_for
+from homeboard.model import BoardState, Day, Event, SourceState
+from homeboard.render.icons import draw_icon, draw_weather_icon
+from homeboard.render.text import FontChain, draw_text, fit_text, get_font, text_width
+
+Box = tuple[int, int, int, int]
+Orientation = Literal["landscape", "portrait"]
+
+
+@dataclass(frozen=True)
+class PanelSize:
+    """The part of a panel description the layout needs."""
+
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """Sizes for one panel, scaled from the 800x480 design."""
+
+    scale: float
+
+    def px(self, value: float) -> int:
+        """Scale a design pixel value to this panel."""
+        return max(1, round(value * self.scale))
+
+    def font(self, size: float, *, bold: bool = False) -> FontChain:
+        """A font of design size ``size`` scaled to this panel."""
+        return get_font(self.px(size), bold=bold)
+
+
+# --------------------------------------------------------------------------- #
+# Formatting
+# --------------------------------------------------------------------------- #
+
+
+def format_temp(value: float | None) -> str:
+    """A temperature as shown: rounded, with a degree sign; a dash when unknown."""
+    if value is None:
+        return "–"
+    return f"{round(value)}°"
+
+
+def format_time(moment: datetime, clock: str) -> str:
+    """A time of day, compact: ``9:30`` / ``15:45`` (24h) or ``9:30am`` / ``3pm`` (12h)."""
+    if clock == "12h":
+        hour = moment.hour % 12 or 12
+        suffix = "am" if moment.hour < 12 else "pm"
+        return f"{hour}{suffix}" if moment.minute == 0 else f"{hour}:{moment.minute:02d}{suffix}"
+    return f"{moment.hour}:{moment.minute:02d}"
+
+
+def format_date(day: date, words: Words, language: str) -> str:
+    """``Nov 25`` in English, ``25 nov`` elsewhere."""
+    month = words.months_short[day.month - 1]
+    return f"{month} {day.day}" if language == "en" else f"{day.day} {month}"
+
+
+def format_when(moment: datetime, today: date, clock: str, words: Words) -> str:
+    """A past moment relative to today: ``9:15am`` today, ``Tue 6pm`` this week, ``Nov 3``."""
+    shown = format_time(moment, clock)
+    if moment.date() == today:
+        return shown
+    if today - moment.date() < timedelta(days=6):
+        return f"{words.days_short[moment.weekday()]} {shown}"
+    return format_date(moment.date(), words, "en")
+
+
+# --------------------------------------------------------------------------- #
+# Pieces
+# --------------------------------------------------------------------------- #
+
+
+def _hline(draw: ImageDraw.ImageDraw, x0: int, x1: int, y: int, fill: int, width: int = 1) -> None:
+    draw.rectangle((x0, y, x1 - 1, y + width - 1), fill=fill)
+
+
+def _vline(draw: ImageDraw.ImageDraw, x: int, y0: int, y1: int, fill: int, width: int = 1) -> None:
+    draw.rectangle((x, y0, x + width - 1, y1 - 1), fill=fill)
+
+
+def _event_lines(ev: Event, state: BoardState, words: Words) -> tuple[str, str]:
+    """(when, what) for a timed event on a day."""
+    if ev.continues_from and isinstance(ev.end, datetime):
+        when = "→ " + format_time(ev.end, state.clock) if not ev.continues_to else words.all_day
+    elif isinstance(ev.start, datetime):
+        when = format_time(ev.start, state.clock)
+    else:
+        when = words.all_day
+    return when, ev.title
+
+
+class EventList:
+    """Draws a day's events into a box: all-day bars first, then timed events."""
+
+    def __init__(self, m: Metrics, state: BoardState, words: Words, *, roomy: bool) -> None:
+        self.m = m
+        self.state = state
+        self.words = words
+        self.time_font = m.font(19 if roomy else 17, bold=True)
+        self.label_font = m.font(15 if roomy else 14)
+        self.title_font = m.font(18 if roomy else 16)
+        self.bar_font = m.font(16 if roomy else 15, bold=True)
+        self.more_font = m.font(15, bold=True)
+        self.bar_h = m.px(24)
+        self.gap = m.px(6)
+        self.time_h = m.px(22 if roomy else 20)
+        self.title_h = m.px(21 if roomy else 19)
+        self.more_h = m.px(20)
+
+    def height_of(self, ev: Event) -> int:
+        """The height one event takes."""
+        if ev.all_day:
+            return self.bar_h + self.gap
+        return self.time_h + self.title_h + self.gap
+
+    def draw(self, image: Image.Image, box: Box, events: list[Event]) -> None:
+        """Draw as many events as fit, then ``+N more``."""
+        x0, y0, x1, y1 = box
+        y = y0
+        for i, ev in enumerate(events):
+            need = self.height_of(ev)
+            remaining = len(events) - i - 1
+            reserve = self.more_h if remaining else 0
+            if y + need - self.gap + reserve > y1:
+                self._more(image, (x0, y, x1, y1), len(events) - i)
+                return
+            if ev.all_day:
+                self._bar(image, (x0, y, x1, y + self.bar_h), ev)
+            else:
+                self._timed(image, (x0, y, x1, y + need - self.gap), ev)
+            y += need
+
+    def _more(self, image: Image.Image, box: Box, count: int) -> None:
+        x0, y, x1, y1 = box
+        text = self.words.more.format(n=count)
+        draw_text(image, (x0, y, x1, min(y1, y + self.more_h)), text, font=self.more_font,
+                  fill=BLACK, valign="middle")
+
+    def _bar(self, image: Image.Image, box: Box, ev: Event) -> None:
+        x0, y0, x1, y1 = box
+        draw = ImageDraw.Draw(image)
+        color = RED if ev.color == "red" else BLACK
+        pad = self.m.px(6)
+        if ev.special:
+            # A special day listed among the events: an icon and red text, no fill,
+            # so it reads differently from a calendar's all-day event.
+            icon = y1 - y0
+            draw_icon(image, (x0, y0, x0 + icon, y1), _special_icon(ev), fill=color)
+            draw_text(image, (x0 + icon + pad // 2, y0, x1, y1), ev.title, font=self.bar_font,
+                      fill=color, valign="middle")
+            return
+        draw.rounded_rectangle((x0, y0, x1 - 1, y1 - 1), radius=self.m.px(5), fill=color)
+        text_x0, text_x1 = x0 + pad, x1 - pad
+        arrow = self.m.px(8)
+        if ev.continues_from:
+            _triangle(draw, (x0 + pad // 2, y0, x0 + pad // 2 + arrow, y1), left=True)
+            text_x0 += arrow
+        if ev.continues_to:
+            _triangle(draw, (x1 - pad // 2 - arrow, y0, x1 - pad // 2, y1), left=False)
+            text_x1 -= arrow
+        draw_text(image, (text_x0, y0, text_x1, y1), ev.title, font=self.bar_font, fill=WHITE,
+                  valign="middle")
+
+    def _timed(self, image: Image.Image, box: Box, ev: Event) -> None:
+        x0, y0, x1, y1 = box
+        color = RED if ev.color == "red" else BLACK
+        if ev.underway:
+            # Underway: a red bar down the left and red text, visible across the hall.
+            ImageDraw.Draw(image).rectangle((x0, y0 + 2, x0 + self.m.px(3) - 1, y1 - 1), fill=RED)
+            x0 += self.m.px(7)
+            color = RED
+        when, title = _event_lines(ev, self.state, self.words)
+        when_w = text_width(when, self.time_font)
+        draw_text(image, (x0, y0, x1, y0 + self.time_h), when, font=self.time_font, fill=color,
+                  valign="baseline")
+        label_x = x0 + when_w + self.m.px(7)
+        if ev.label and label_x < x1:
+            label_color = RED if ev.color == "red" else BLACK
+            draw_text(image, (label_x, y0, x1, y0 + self.time_h), ev.label, font=self.label_font,
+                      fill=RED if ev.underway else label_color, valign="baseline")
+        draw_text(image, (x0, y0 + self.time_h, x1, y1), title, font=self.title_font,
+                  fill=color if ev.underway else BLACK, valign="top")
+
+
+def _special_icon(ev: Event) -> str:
+    title = ev.title.casefold()
+    if "birthday" in title or "turns" in title:
+        return "birthday"
+    if "anniversary" in title or "years" in title:
+        return "anniversary"
+    if "clock" in title or "daylight" in title:
+        return "dst"
+    return "celebration"
+
+
+def _triangle(draw: ImageDraw.ImageDraw, box: Box, *, left: bool) -> None:
+    x0, y0, x1, y1 = box
+    mid = (y0 + y1) // 2
+    half = (x1 - x0)
+    if left:
+        points = [(x1, mid - half), (x0, mid), (x1, mid + half)]
+    else:
+        points = [(x0, mid - half), (x1, mid), (x0, mid + half)]
+    draw.polygon(points, fill=WHITE)
+
+
+# --------------------------------------------------------------------------- #
+# The board
+# --------------------------------------------------------------------------- #
+
+
+class BoardPainter:
+    """Paints one BoardState onto one frame."""
+
+    def __init__(self, state: BoardState, size: tuple[int, int], orientation: Orientation) -> None:
+        self.state = state
+        self.words = words_for(state.language)
+        self.width, self.height = size
+        self.portrait = orientation == "portrait"
+        design_w, design_h = (480, 800) if self.portrait else (800, 480)
+        self.m = Metrics(scale=min(self.width / design_w, self.height / design_h))
+        self.image = new_frame(size)
+        self.draw = ImageDraw.Draw(self.image)
+
+    # The frame from the bottom up: footer, banner, then the days.
+    def paint(self) -> Image.Image:
+        """Draw everything and return the frame."""
+        m = self.m
+        footer_h = m.px(22)
+        bottom = self.height - footer_h
+        self._footer((0, bottom, self.width, self.height))
+        special = self.state.today.special
+        if special is not None:
+            banner_h = m.px(62)
+            self._banner((0, bottom - banner_h, self.width, bottom - m.px(4)))
+            bottom -= banner_h
+        if self.portrait:
+            self._portrait((0, 0, self.width, bottom))
+        else:
+            self._landscape((0, 0, self.width, bottom))
+        return self.image
+
+    # ------------------------------------------------------------------ landscape
+    def _landscape(self, box: Box) -> None:
+        x0, y0, x1, y1 = box
+        days = self.state.days
+        if len(days) == 1:
+            self._today((x0, y0, x1, y1))
+            return
+        today_w = round((x1 - x0) * 0.34)
+        self._today((x0, y0, x0 + today_w, y1))
+        rest = days[1:]
+        col_w = (x1 - x0 - today_w) / len(rest)
+        for i, day in enumerate(rest):
+            cx0 = x0 + today_w + round(i * col_w)
+            cx1 = x0 + today_w + round((i + 1) * col_w)
+            _vline(self.draw, cx0, y0 + self.m.px(10), y1 - self.m.px(6), BLACK)
+            self._column((cx0 + 1, y0, cx1, y1), day)
+
+    def _today(self, box: Box) -> None:
+        m, st, words = self.m, self.state, self.words
+        x0, y0, x1, y1 = box
+        pad = m.px(14)
+        ix0, ix1 = x0 + pad, x1 - pad
+        day = st.today
+        y = y0 + m.px(8)
+        draw_text(self.image, (ix0, y, ix1, y + m.px(32)), words.days[day.date.weekday()],
+                  font=m.font(28, bold=True), fill=BLACK, valign="baseline")
+        y += m.px(32)
+        draw_text(self.image, (ix0, y, ix1, y + m.px(66)), format_date(day.date, words, st.language),
+                  font=m.font(62, bold=True), fill=RED, valign="baseline")
+        y += m.px(72)
+        weather_h = m.px(84)
+        self._current((ix0, y, ix1, y + weather_h), day)
+        y += weather_h + m.px(8)
+        _hline(self.draw, ix0, ix1, y, BLACK, m.px(2))
+        y += m.px(10)
+        events = [e for e in day.events if not (e.special and day.special and e.title == day.special.title)]
+        if not events:
+            draw_text(self.image, (ix0, y, ix1, y + m.px(24)), words.no_events,
+                      font=m.font(17), fill=BLACK)
+            return
+        EventList(m, st, words, roomy=True).draw(self.image, (ix0, y, ix1, y1 - m.px(4)), events)
+
+    def _current(self, box: Box, day: Day) -> None:
+        m, st = self.m, self.state
+        x0, y0, x1, y1 = box
+        icon = y1 - y0
+        if not st.weather_enabled:
+            draw_text(self.image, box, st.location or "", font=m.font(20), fill=BLACK,
+                      valign="middle")
+            return
+        cur = st.current
+        fc = day.forecast
+        if cur is None and fc is None:
+            draw_icon(self.image, (x0, y0 + icon // 6, x0 + icon * 2 // 3, y1 - icon // 6), "cloud_off",
+                      fill=RED)
+            draw_text(self.image, (x0 + icon * 2 // 3 + m.px(10), y0, x1, y1),
+                      self.words.unavailable.format(name="Weather"), font=m.font(20, bold=True),
+                      fill=RED, valign="middle")
+            return
+        category = cur.category if cur else fc.category  # type: ignore[union-attr]
+        is_day = cur.is_day if cur else True
+        draw_weather_icon(self.image, (x0, y0, x0 + icon, y1), category, is_day=is_day, fill=RED)
+        tx = x0 + icon + m.px(10)
+        if cur is not None:
+            draw_text(self.image, (tx, y0, x1, y0 + m.px(52)), format_temp(cur.temperature),
+                      font=m.font(50, bold=True), fill=RED, valign="baseline")
+        line_y = y0 + m.px(54)
+        parts = []
+        if fc is not None:
+            parts.append(f"{format_temp(fc.high)} / {format_temp(fc.low)}")
+            if fc.precip_chance:
+                parts.append(f"{fc.precip_chance}%")
+        elif cur is not None and cur.apparent is not None:
+            parts.append(self.words.feels_like.format(temp=format_temp(cur.apparent)))
+        draw_text(self.image, (tx, line_y, x1, y1), "  ".join(parts), font=m.font(18, bold=True),
+                  fill=BLACK, valign="top")
+
+    def _column(self, box: Box, day: Day) -> None:
+        m, st, words = self.m, self.state, self.words
+        x0, y0, x1, y1 = box
+        pad = m.px(10)
+        ix0, ix1 = x0 + pad, x1 - pad
+        y = y0 + m.px(8)
+        head = words.days_short[day.date.weekday()]
+        draw_text(self.image, (ix0, y, ix1, y + m.px(32)), head, font=m.font(30, bold=True),
+                  fill=BLACK, align="center", valign="baseline")
+        y += m.px(34)
+        draw_text(self.image, (ix0, y, ix1, y + m.px(20)), format_date(day.date, words, st.language),
+                  font=m.font(16), fill=BLACK, align="center", valign="baseline")
+        y += m.px(24)
+        fc = day.forecast
+        row_h = m.px(50)
+        if st.weather_enabled:
+            if fc is not None:
+                icon = row_h
+                draw_weather_icon(self.image, (ix0, y, ix0 + icon, y + icon), fc.category,
+                                  is_day=True, fill=BLACK)
+                tx = ix0 + icon + m.px(6)
+                draw_text(self.image, (tx, y, ix1, y + m.px(26)),
+                          f"{format_temp(fc.high)}/{format_temp(fc.low)}",
+                          font=m.font(19, bold=True), fill=BLACK, valign="baseline")
+                if fc.precip_chance:
+                    draw_text(self.image, (tx, y + m.px(27), ix1, y + row_h),
+                              f"{fc.precip_chance}%", font=m.font(16), fill=BLACK, valign="top")
+            else:
+                draw_text(self.image, (ix0, y, ix1, y + row_h), "–", font=m.font(24),
+                          fill=BLACK, align="center", valign="middle")
+            y += row_h + m.px(6)
+        _hline(self.draw, ix0, ix1, y, BLACK)
+        y += m.px(8)
+        EventList(m, st, words, roomy=False).draw(self.image, (ix0, y, ix1, y1 - m.px(4)),
+                                                  list(day.events))
+
+    # ------------------------------------------------------------------ portrait
+    def _portrait(self, box: Box) -> None:
+        m = self.m
+        x0, y0, x1, y1 = box
+        days = self.state.days
+        top_h = round((y1 - y0) * (0.52 if len(days) > 1 else 1.0))
+        self._today((x0, y0, x1, y0 + top_h))
+        rest = days[1:]
+        if not rest:
+            return
+        row_h = (y1 - y0 - top_h) / len(rest)
+        for i, day in enumerate(rest):
+            ry0 = y0 + top_h + round(i * row_h)
+            ry1 = y0 + top_h + round((i + 1) * row_h)
+            _hline(self.draw, x0 + m.px(10), x1 - m.px(10), ry0, BLACK)
+            self._row((x0, ry0 + 1, x1, ry1), day)
+
+    def _row(self, box: Box, day: Day) -> None:
+        m, st, words = self.m, self.state, self.words
+        x0, y0, x1, y1 = box
+        pad = m.px(12)
+        side = m.px(120)
+        draw_text(self.image, (x0 + pad, y0 + m.px(4), x0 + side, y0 + m.px(34)),
+                  words.days_short[day.date.weekday()], font=m.font(26, bold=True), fill=BLACK,
+                  valign="baseline")
+        draw_text(self.image, (x0 + pad, y0 + m.px(34), x0 + side, y0 + m.px(54)),
+                  format_date(day.date, words, st.language), font=m.font(15), fill=BLACK)
+        fc = day.forecast
+        if st.weather_enabled and fc is not None:
+            icon = m.px(34)
+            iy = y0 + m.px(56)
+            if iy + icon <= y1:
+                draw_weather_icon(self.image, (x0 + pad, iy, x0 + pad + icon, iy + icon),
+                                  fc.category, is_day=True, fill=BLACK)
+                draw_text(self.image, (x0 + pad + icon + m.px(4), iy, x0 + side, iy + icon),
+                          f"{format_temp(fc.high)}/{format_temp(fc.low)}", font=m.font(15, bold=True),
+                          fill=BLACK, valign="middle")
+        EventList(m, st, words, roomy=False).draw(
+            self.image, (x0 + side + pad, y0 + m.px(6), x1 - pad, y1 - m.px(2)), list(day.events))
+
+    # ------------------------------------------------------------------ banner and footer
+    def _banner(self, box: Box) -> None:
+        m = self.m
+        special = self.state.today.special
+        assert special is not None
+        x0, y0, x1, y1 = box
+        fill = RED if special.color == "red" else BLACK
+        self.draw.rectangle((x0, y0, x1 - 1, y1 - 1), fill=fill)
+        font = m.font(36, bold=True)
+        icon = (y1 - y0) - m.px(12)
+        text_w = text_width(special.message, font)
+        gap = m.px(14)
+        avail = (x1 - x0) - 2 * m.px(16) - icon - gap
+        text_w = min(text_w, avail)
+        start = x0 + ((x1 - x0) - (icon + gap + text_w)) // 2
+        iy = y0 + (y1 - y0 - icon) // 2
+        draw_icon(self.image, (start, iy, start + icon, iy + icon), special.icon, fill=WHITE)
+        draw_text(self.image, (start + icon + gap, y0, start + icon + gap + avail, y1),
+                  special.message, font=font, fill=WHITE, valign="middle")
+
+    def _footer(self, box: Box) -> None:
+        m, st, words = self.m, self.state, self.words
+        x0, y0, x1, y1 = box
+        pad = m.px(10)
+        font = m.font(14)
+        bold = m.font(14, bold=True)
+        _hline(self.draw, x0 + pad, x1 - pad, y0, BLACK)
+        ty0 = y0 + 2
+        left = ""
+        if st.updated_at is not None:
+            left = words.updated.format(time=format_when(st.updated_at, st.date, st.clock, words))
+        x = x0 + pad
+        if left:
+            draw_text(self.image, (x, ty0, x1 - pad, y1), left, font=bold, fill=BLACK, valign="middle")
+            x += text_width(left, bold) + m.px(12)
+        # Stale and unavailable sources, in red: the household must be able to tell.
+        for src in st.sources:
+            note = _source_note(src, st, words)
+            if not note:
+                continue
+            w = text_width(note, font)
+            if x + m.px(18) >= x1 - pad:
+                break
+            draw_icon(self.image, (x, ty0 + m.px(2), x + m.px(15), ty0 + m.px(17)), "alert", fill=RED)
+            x += m.px(18)
+            draw_text(self.image, (x, ty0, x1 - pad, y1), note, font=font, fill=RED, valign="middle")
+            x += min(w, x1 - pad - x) + m.px(12)
+        if st.attribution:
+            text = " · ".join(st.attribution)
+            aw = text_width(text, font)
+            if x + aw <= x1 - pad:
+                draw_text(self.image, (x1 - pad - aw, ty0, x1 - pad, y1), text, font=font,
+                          fill=BLACK, valign="middle", align="right")
+
+
+def _source_note(src: SourceState, st: BoardState, words: Words) -> str:
+    if src.status == "unavailable":
+        return words.unavailable.format(name=src.label)
+    if src.status == "stale" and src.fetched_at is not None:
+        when = format_when(src.fetched_at.astimezone(ZoneInfo(st.timezone)), st.date, st.clock, words)
+        return words.stale.format(name=src.label, when=when)
+    return ""
+
+
+def render(state: BoardState, panel: PanelSize | tuple[int, int], *,
+           orientation: Orientation = "landscape") -> Image.Image:
+    """Draw ``state`` for ``panel`` (a PanelSpec or (width, height), landscape).
+
+    Returns a mode "P" image with palette white/black/red (indices 0/1/2); in
+    portrait orientation the image is the panel's size turned 90 degrees.
+    """
+    size = (panel.width, panel.height) if isinstance(panel, PanelSize) or hasattr(panel, "width") \
+        else tuple(panel)
+    width, height = size  # type: ignore[misc]
+    if orientation == "portrait":
+        width, height = min(width, height), max(width, height)
+    else:
+        width, height = max(width, height), min(width, height)
+    return BoardPainter(state, (width, height), orientation).paint()
+
+
+# ``fit_text`` is re-exported for callers that measure before drawing.
+__all__ = ["BoardPainter", "Metrics", "PanelSize", "fit_text", "format_temp", "format_time", "render"]
