@@ -86,6 +86,26 @@ def format_when(moment: datetime, today: date, clock: str, words: Words) -> str:
     return format_date(moment.date(), words, "en")
 
 
+def wrap_text(text: str, font: FontChain, max_width: int, max_lines: int) -> list[str]:
+    """Break ``text`` into at most ``max_lines`` lines at spaces; the last one ends in "…"
+    when text is left over. A word wider than a line is cut like any other text."""
+    words = text.split()
+    lines: list[str] = []
+    while words and len(lines) < max_lines - 1:
+        line = words[0]
+        taken = 1
+        while taken < len(words) and text_width(f"{line} {words[taken]}", font) <= max_width:
+            line = f"{line} {words[taken]}"
+            taken += 1
+        if taken == 1 and text_width(line, font) > max_width:
+            break  # one long word: let the last line cut it
+        lines.append(line)
+        words = words[taken:]
+    if words:
+        lines.append(fit_text(" ".join(words), font, max_width))
+    return lines or [""]
+
+
 # --------------------------------------------------------------------------- #
 # Pieces
 # --------------------------------------------------------------------------- #
@@ -111,12 +131,19 @@ def _event_lines(ev: Event, state: BoardState, words: Words) -> tuple[str, str]:
 
 
 class EventList:
-    """Draws a day's events into a box: all-day bars first, then timed events."""
+    """Draws a day's events into a box: all-day bars first, then timed events.
 
-    def __init__(self, m: Metrics, state: BoardState, words: Words, *, roomy: bool) -> None:
+    Titles wrap onto a second line when every event still fits that way; otherwise
+    each keeps one line, and what does not fit is counted in ``+N more``. In
+    ``compact`` mode (portrait rows) a timed event is one line: time, then title.
+    """
+
+    def __init__(self, m: Metrics, state: BoardState, words: Words, *, roomy: bool,
+                 compact: bool = False) -> None:
         self.m = m
         self.state = state
         self.words = words
+        self.compact = compact
         self.time_font = m.font(19 if roomy else 17, bold=True)
         self.label_font = m.font(15 if roomy else 14)
         self.title_font = m.font(18 if roomy else 16)
@@ -128,18 +155,29 @@ class EventList:
         self.title_h = m.px(21 if roomy else 19)
         self.more_h = m.px(20)
 
-    def height_of(self, ev: Event) -> int:
-        """The height one event takes."""
+    def _title_lines(self, ev: Event, width: int, max_lines: int) -> list[str]:
+        indent = self.m.px(7) if ev.underway else 0
+        return wrap_text(ev.title, self.title_font, width - indent, max_lines)
+
+    def _height(self, lines: int, ev: Event) -> int:
         if ev.all_day:
             return self.bar_h + self.gap
-        return self.time_h + self.title_h + self.gap
+        if self.compact:
+            return self.time_h + self.gap
+        return self.time_h + self.title_h * lines + self.gap
 
     def draw(self, image: Image.Image, box: Box, events: list[Event]) -> None:
         """Draw as many events as fit, then ``+N more``."""
         x0, y0, x1, y1 = box
+        width = x1 - x0
+        wrapped = [self._title_lines(ev, width, 2) for ev in events]
+        total = sum(self._height(len(lines), ev) for lines, ev in zip(wrapped, events, strict=True))
+        if total - self.gap > y1 - y0:
+            wrapped = [lines[:1] if len(lines) == 1 else self._title_lines(ev, width, 1)
+                       for lines, ev in zip(wrapped, events, strict=True)]
         y = y0
-        for i, ev in enumerate(events):
-            need = self.height_of(ev)
+        for i, (ev, lines) in enumerate(zip(events, wrapped, strict=True)):
+            need = self._height(len(lines), ev)
             remaining = len(events) - i - 1
             reserve = self.more_h if remaining else 0
             if y + need - self.gap + reserve > y1:
@@ -148,7 +186,7 @@ class EventList:
             if ev.all_day:
                 self._bar(image, (x0, y, x1, y + self.bar_h), ev)
             else:
-                self._timed(image, (x0, y, x1, y + need - self.gap), ev)
+                self._timed(image, (x0, y, x1, y + need - self.gap), ev, lines)
             y += need
 
     def _more(self, image: Image.Image, box: Box, count: int) -> None:
@@ -182,7 +220,7 @@ class EventList:
         draw_text(image, (text_x0, y0, text_x1, y1), ev.title, font=self.bar_font, fill=WHITE,
                   valign="middle")
 
-    def _timed(self, image: Image.Image, box: Box, ev: Event) -> None:
+    def _timed(self, image: Image.Image, box: Box, ev: Event, lines: list[str]) -> None:
         x0, y0, x1, y1 = box
         color = RED if ev.color == "red" else BLACK
         if ev.underway:
@@ -190,17 +228,27 @@ class EventList:
             ImageDraw.Draw(image).rectangle((x0, y0 + 2, x0 + self.m.px(3) - 1, y1 - 1), fill=RED)
             x0 += self.m.px(7)
             color = RED
-        when, title = _event_lines(ev, self.state, self.words)
+        when, _title = _event_lines(ev, self.state, self.words)
         when_w = text_width(when, self.time_font)
         draw_text(image, (x0, y0, x1, y0 + self.time_h), when, font=self.time_font, fill=color,
                   valign="baseline")
-        label_x = x0 + when_w + self.m.px(7)
-        if ev.label and label_x < x1:
+        after = x0 + when_w + self.m.px(7)
+        if self.compact:
+            # One line: the title takes the place of the label.
+            if after < x1:
+                draw_text(image, (after, y0, x1, y0 + self.time_h), ev.title,
+                          font=self.title_font, fill=color if ev.underway else BLACK,
+                          valign="baseline")
+            return
+        if ev.label and after < x1:
             label_color = RED if ev.color == "red" else BLACK
-            draw_text(image, (label_x, y0, x1, y0 + self.time_h), ev.label, font=self.label_font,
+            draw_text(image, (after, y0, x1, y0 + self.time_h), ev.label, font=self.label_font,
                       fill=RED if ev.underway else label_color, valign="baseline")
-        draw_text(image, (x0, y0 + self.time_h, x1, y1), title, font=self.title_font,
-                  fill=color if ev.underway else BLACK, valign="top")
+        y = y0 + self.time_h
+        for line in lines:
+            draw_text(image, (x0, y, x1, min(y1, y + self.title_h)), line, font=self.title_font,
+                      fill=color if ev.underway else BLACK, valign="top")
+            y += self.title_h
 
 
 def _special_icon(ev: Event) -> str:
@@ -376,26 +424,47 @@ class BoardPainter:
 
     # ------------------------------------------------------------------ portrait
     def _portrait(self, box: Box) -> None:
-        m = self.m
+        m, st, words = self.m, self.state, self.words
         x0, y0, x1, y1 = box
-        days = self.state.days
-        top_h = round((y1 - y0) * (0.52 if len(days) > 1 else 1.0))
-        self._today((x0, y0, x1, y0 + top_h))
-        rest = days[1:]
+        pad = m.px(14)
+        day = st.today
+        # Header: weekday and date on the left, the weather now on the right.
+        half = x0 + (x1 - x0) // 2
+        y = y0 + m.px(8)
+        draw_text(self.image, (x0 + pad, y, half, y + m.px(32)), words.days[day.date.weekday()],
+                  font=m.font(28, bold=True), fill=BLACK, valign="baseline")
+        draw_text(self.image, (x0 + pad, y + m.px(32), half + m.px(40), y + m.px(100)),
+                  format_date(day.date, words, st.language), font=m.font(58, bold=True),
+                  fill=RED, valign="baseline")
+        self._current((half + m.px(30), y + m.px(12), x1 - pad, y + m.px(92)), day)
+        y += m.px(108)
+        _hline(self.draw, x0 + pad, x1 - pad, y, BLACK, m.px(2))
+        y += m.px(8)
+        rest = st.days[1:]
+        today_h = round((y1 - y) * (0.4 if rest else 1.0))
+        events = [e for e in day.events
+                  if not (e.special and day.special and e.title == day.special.title)]
+        if events:
+            EventList(m, st, words, roomy=True, compact=True).draw(
+                self.image, (x0 + pad, y, x1 - pad, y + today_h - m.px(4)), events)
+        else:
+            draw_text(self.image, (x0 + pad, y, x1 - pad, y + m.px(24)), words.no_events,
+                      font=m.font(17), fill=BLACK)
+        y += today_h
         if not rest:
             return
-        row_h = (y1 - y0 - top_h) / len(rest)
-        for i, day in enumerate(rest):
-            ry0 = y0 + top_h + round(i * row_h)
-            ry1 = y0 + top_h + round((i + 1) * row_h)
-            _hline(self.draw, x0 + m.px(10), x1 - m.px(10), ry0, BLACK)
-            self._row((x0, ry0 + 1, x1, ry1), day)
+        row_h = (y1 - y) / len(rest)
+        for i, other in enumerate(rest):
+            ry0 = y + round(i * row_h)
+            ry1 = y + round((i + 1) * row_h)
+            _hline(self.draw, x0 + pad, x1 - pad, ry0, BLACK)
+            self._row((x0, ry0 + 1, x1, ry1), other)
 
     def _row(self, box: Box, day: Day) -> None:
         m, st, words = self.m, self.state, self.words
         x0, y0, x1, y1 = box
-        pad = m.px(12)
-        side = m.px(120)
+        pad = m.px(14)
+        side = m.px(118)
         draw_text(self.image, (x0 + pad, y0 + m.px(4), x0 + side, y0 + m.px(34)),
                   words.days_short[day.date.weekday()], font=m.font(26, bold=True), fill=BLACK,
                   valign="baseline")
@@ -409,10 +478,11 @@ class BoardPainter:
                 draw_weather_icon(self.image, (x0 + pad, iy, x0 + pad + icon, iy + icon),
                                   fc.category, is_day=True, fill=BLACK)
                 draw_text(self.image, (x0 + pad + icon + m.px(4), iy, x0 + side, iy + icon),
-                          f"{format_temp(fc.high)}/{format_temp(fc.low)}", font=m.font(15, bold=True),
-                          fill=BLACK, valign="middle")
-        EventList(m, st, words, roomy=False).draw(
-            self.image, (x0 + side + pad, y0 + m.px(6), x1 - pad, y1 - m.px(2)), list(day.events))
+                          f"{format_temp(fc.high)}/{format_temp(fc.low)}",
+                          font=m.font(15, bold=True), fill=BLACK, valign="middle")
+        EventList(m, st, words, roomy=False, compact=True).draw(
+            self.image, (x0 + side + m.px(6), y0 + m.px(6), x1 - pad, y1 - m.px(2)),
+            list(day.events))
 
     # ------------------------------------------------------------------ banner and footer
     def _banner(self, box: Box) -> None:
@@ -422,11 +492,16 @@ class BoardPainter:
         x0, y0, x1, y1 = box
         fill = RED if special.color == "red" else BLACK
         self.draw.rectangle((x0, y0, x1 - 1, y1 - 1), fill=fill)
-        font = m.font(36, bold=True)
         icon = (y1 - y0) - m.px(12)
-        text_w = text_width(special.message, font)
         gap = m.px(14)
         avail = (x1 - x0) - 2 * m.px(16) - icon - gap
+        # The largest size at which the whole message fits, down to a floor; below
+        # that it is cut with an ellipsis like any other text.
+        for size in (36, 32, 28, 25, 22):
+            font = m.font(size, bold=True)
+            text_w = text_width(special.message, font)
+            if text_w <= avail:
+                break
         text_w = min(text_w, avail)
         start = x0 + ((x1 - x0) - (icon + gap + text_w)) // 2
         iy = y0 + (y1 - y0 - icon) // 2
