@@ -19,7 +19,7 @@ from homeboard.model import BoardState, Current, Day, Event, Forecast, SourceSta
 from homeboard.render import layout as layout_module
 from homeboard.render import render
 from homeboard.render.icons import WEATHER_CATEGORIES
-from tests.render_cases import CASES, Case
+from render_cases import CASES, Case
 
 GOLDEN = Path(__file__).parent / "golden"
 OUTPUT = Path(__file__).parent / "output"

@@ -506,7 +506,7 @@ class BoardPainter:
         start = x0 + ((x1 - x0) - (icon + gap + text_w)) // 2
         iy = y0 + (y1 - y0 - icon) // 2
         draw_icon(self.image, (start, iy, start + icon, iy + icon), special.icon, fill=WHITE)
-        draw_text(self.image, (start + icon + gap, y0, start + icon + gap + avail, y1),
+        draw_text(self.image, (start + icon + gap, y0, x1 - m.px(16), y1),
                   special.message, font=font, fill=WHITE, valign="middle")
 
     def _footer(self, box: Box) -> None:

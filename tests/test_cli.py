@@ -1,0 +1,133 @@
+"""The command line end to end, in subprocesses, as a user or systemd runs it."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+import drivers
+
+BIN = Path(sys.executable).with_name("homeboard")
+
+
+def run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None,
+        timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run the installed console script."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("HOMEBOARD_")}
+    full_env.update(env or {})
+    return subprocess.run([str(BIN), *args], capture_output=True, text=True, env=full_env,
+                          cwd=cwd, timeout=timeout)
+
+
+def test_quick_start_preview_is_a_png_of_the_panel_size(tmp_path: Path) -> None:
+    out = tmp_path / "preview.png"
+    result = run("render", "--demo", "--out", str(out), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    with Image.open(out) as image:
+        assert image.size == (800, 480)
+        assert image.mode == "RGB"
+        colours = {c for _n, c in image.getcolors(maxcolors=16)}
+    assert colours == {(255, 255, 255), (0, 0, 0), (255, 0, 0)}
+
+
+@pytest.mark.parametrize("panel", sorted(drivers.PANELS))
+def test_preview_for_each_panel(tmp_path: Path, panel: str) -> None:
+    out = tmp_path / "p.png"
+    result = run("render", "--demo", "--panel", panel, "--now", "2026-11-25T09:20",
+                 "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    spec = drivers.PANELS[panel]
+    with Image.open(out) as image:
+        assert image.size == (spec.width, spec.height)
+
+
+def test_python_dash_m_works(tmp_path: Path) -> None:
+    out = tmp_path / "m.png"
+    result = subprocess.run([sys.executable, "-m", "homeboard", "render", "--demo", "--out",
+                             str(out)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert out.stat().st_size > 1000
+
+
+def test_state_json_has_the_documented_keys() -> None:
+    result = run("state", "--demo", "--now", "2026-11-25T09:20", "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["days"][0]["date"] == "2026-11-25"
+    assert len(data["days"]) == 4
+    first = data["days"][0]["events"][0]
+    assert {"title", "start", "end", "all_day", "calendar"} <= set(first)
+    assert data["days"][0]["special"]["message"] == "Happy Birthday, Corinne!"
+    assert data["days"][0]["forecast"]["high"] is not None
+    assert data["current"]["temperature"] is not None
+    assert data["sources"]["weather"]["status"] == "fresh"
+    assert "fetched_at" in data["sources"]["weather"]
+    # An event under way at 09:20: Zumba 9:00-10:00.
+    zumba = [e for e in data["days"][0]["events"] if e["title"] == "Zumba"]
+    assert zumba and zumba[0]["underway"] is True
+
+
+def test_same_data_renders_the_same_bytes_at_another_minute(tmp_path: Path) -> None:
+    a, b = tmp_path / "a.png", tmp_path / "b.png"
+    assert run("render", "--demo", "--now", "2026-11-25T09:16", "--out", str(a)).returncode == 0
+    assert run("render", "--demo", "--now", "2026-11-25T09:29", "--out", str(b)).returncode == 0
+    assert a.read_bytes() == b.read_bytes()
+
+
+def test_bad_config_names_file_line_and_field_and_exits_2(tmp_path: Path) -> None:
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text("timezone: Europe/Berlin\nunits: kelvin\nlocation:\n  latitude: 123\n"
+                   "  longitude: 8\n")
+    result = run("check-config", "--config", str(cfg))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert any(re.fullmatch(rf"{re.escape(str(cfg))}:2: units: .*", ln) for ln in lines), lines
+    assert any(re.fullmatch(rf"{re.escape(str(cfg))}:4: location\.latitude: .*", ln)
+               for ln in lines), lines
+    assert "Traceback" not in result.stderr
+
+
+def test_good_config_checks_ok(tmp_path: Path) -> None:
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text("timezone: Europe/Berlin\nlocation: {latitude: 52.5, longitude: 13.4}\n")
+    result = run("check-config", env={"HOMEBOARD_CONFIG": str(cfg)})
+    assert result.returncode == 0, result.stderr
+
+
+def test_example_config_checks_ok() -> None:
+    example = Path(__file__).resolve().parent.parent / "config.example.yaml"
+    result = run("check-config", "--config", str(example))
+    assert result.returncode == 0, result.stderr
+
+
+def test_missing_config_is_a_clear_error(tmp_path: Path) -> None:
+    result = run("check-config", "--config", str(tmp_path / "nope.yaml"))
+    assert result.returncode == 2
+    assert "nope.yaml" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_now_and_unknown_panel_are_usage_errors(tmp_path: Path) -> None:
+    bad_now = run("render", "--demo", "--now", "yesterday", "--out", str(tmp_path / "x.png"))
+    assert bad_now.returncode == 2
+    assert "--now" in bad_now.stderr
+    bad_panel = run("render", "--demo", "--panel", "epd2in13", "--out", str(tmp_path / "x.png"))
+    assert bad_panel.returncode == 2
+    assert "waveshare_epd7in5b_v2" in bad_panel.stderr
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_config_schema_is_json_schema() -> None:
+    result = run("config-schema")
+    assert result.returncode == 0
+    schema = json.loads(result.stdout)
+    assert schema["type"] == "object"
+    assert "calendars" in schema["properties"]
+    assert schema.get("additionalProperties") is False
