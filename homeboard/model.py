@@ -106,6 +106,7 @@ class SpecialDay:
     message: str  # the banner: "Happy Birthday, Corinne!"
     icon: str = "celebration"
     color: str = "red"
+    banner: bool = True  # False: listed among the day's events, never the banner
 
 
 SourceData = WeatherData | tuple[CalendarEvent, ...] | tuple[SpecialDay, ...]
@@ -141,9 +142,11 @@ class Event:
     label: str
     color: str  # "black" or "red"
     underway: bool = False
+    ended: bool = False  # a timed event that is over (the board hides it)
     continues_from: bool = False  # began on an earlier day
     continues_to: bool = False  # goes on after this day
     special: bool = False  # a special day listed among the events
+    icon: str | None = None  # the special day's icon
 
 
 @dataclass(frozen=True)
@@ -261,6 +264,7 @@ def events_on(
             title=ev.title or "Busy", start=start.astimezone(tz), end=end.astimezone(tz),
             all_day=False, calendar=ev.calendar, label=label, color=color,
             underway=start <= now < end,
+            ended=end <= now and not (start == end == now),
             continues_from=start < day_start, continues_to=end > day_end,
         ))
     shown.sort(key=_event_order)
@@ -327,12 +331,13 @@ def compose(config: Config, snapshots: Mapping[str, Snapshot], now: datetime) ->
         banner: Special | None = None
         todays = sorted(specials.get(d, ()), key=lambda s: (SPECIAL_PRIORITY.get(s.kind, 9), s.title))
         if todays:
-            top = todays[0]
-            banner = Special(kind=top.kind, title=top.title, message=top.message,
-                             icon=top.icon, color=top.color)
+            top = next((s for s in todays if s.banner), None)
+            if top is not None:
+                banner = Special(kind=top.kind, title=top.title, message=top.message,
+                                 icon=top.icon, color=top.color)
             listed = [
                 Event(title=s.title, start=d, end=d + timedelta(days=1), all_day=True,
-                      calendar="", label="", color=s.color, special=True)
+                      calendar="", label="", color=s.color, special=True, icon=s.icon)
                 for s in todays
             ]
             day_events = sorted(listed + day_events, key=_event_order)
@@ -453,7 +458,7 @@ def snapshot_from_json(raw: Mapping[str, Any]) -> Snapshot:
                 SpecialDay(
                     date=date.fromisoformat(s["date"]), kind=s["kind"], title=s["title"],
                     message=s["message"], icon=s.get("icon", "celebration"),
-                    color=s.get("color", "red"),
+                    color=s.get("color", "red"), banner=s.get("banner", True),
                 ) for s in data_raw
             )
         else:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from importlib import resources
 from pathlib import Path
 
@@ -122,7 +122,9 @@ def _events(config: Config, today: date, scenario: str) -> dict[str, list[Calend
                                all_day=True, calendar=cal, uid=f"demo-{offset}-{title}")
         else:
             begin = _at(day, start, config)
-            ev = CalendarEvent(title=title, start=begin, end=begin + timedelta(minutes=length),
+            # Elapsed time, not wall-clock time: a night across a DST change is 4 h long.
+            end = (begin.astimezone(UTC) + timedelta(minutes=length)).astimezone(config.tz)
+            ev = CalendarEvent(title=title, start=begin, end=end,
                                all_day=False, calendar=cal, uid=f"demo-{offset}-{title}")
         by_cal[cal].append(ev)
     return by_cal

@@ -144,6 +144,7 @@ class EventList:
         self.state = state
         self.words = words
         self.compact = compact
+        self.roomy = roomy
         self.time_font = m.font(19 if roomy else 17, bold=True)
         self.label_font = m.font(15 if roomy else 14)
         self.title_font = m.font(18 if roomy else 16)
@@ -156,10 +157,16 @@ class EventList:
         self.more_h = m.px(20)
 
     def _title_lines(self, ev: Event, width: int, max_lines: int) -> list[str]:
+        if ev.special:
+            return wrap_text(ev.title, self.bar_font, width - self.bar_h - self.m.px(3), max_lines)
+        if ev.all_day:
+            return [ev.title]
         indent = self.m.px(7) if ev.underway else 0
         return wrap_text(ev.title, self.title_font, width - indent, max_lines)
 
     def _height(self, lines: int, ev: Event) -> int:
+        if ev.special:
+            return self.bar_h + (lines - 1) * self.title_h + self.gap
         if ev.all_day:
             return self.bar_h + self.gap
         if self.compact:
@@ -175,6 +182,13 @@ class EventList:
         if total - self.gap > y1 - y0:
             wrapped = [lines[:1] if len(lines) == 1 else self._title_lines(ev, width, 1)
                        for lines, ev in zip(wrapped, events, strict=True)]
+            total = sum(self._height(len(lines), ev)
+                        for lines, ev in zip(wrapped, events, strict=True))
+            if total - self.gap > y1 - y0 and not self.compact:
+                # A busy day: one line per event shows twice as many.
+                EventList(self.m, self.state, self.words, roomy=self.roomy,
+                          compact=True).draw(image, box, events)
+                return
         y = y0
         for i, (ev, lines) in enumerate(zip(events, wrapped, strict=True)):
             need = self._height(len(lines), ev)
@@ -183,7 +197,9 @@ class EventList:
             if y + need - self.gap + reserve > y1:
                 self._more(image, (x0, y, x1, y1), len(events) - i)
                 return
-            if ev.all_day:
+            if ev.special:
+                self._special(image, (x0, y, x1, y + need - self.gap), ev, lines)
+            elif ev.all_day:
                 self._bar(image, (x0, y, x1, y + self.bar_h), ev)
             else:
                 self._timed(image, (x0, y, x1, y + need - self.gap), ev, lines)
@@ -200,14 +216,6 @@ class EventList:
         draw = ImageDraw.Draw(image)
         color = RED if ev.color == "red" else BLACK
         pad = self.m.px(6)
-        if ev.special:
-            # A special day listed among the events: an icon and red text, no fill,
-            # so it reads differently from a calendar's all-day event.
-            icon = y1 - y0
-            draw_icon(image, (x0, y0, x0 + icon, y1), _special_icon(ev), fill=color)
-            draw_text(image, (x0 + icon + pad // 2, y0, x1, y1), ev.title, font=self.bar_font,
-                      fill=color, valign="middle")
-            return
         draw.rounded_rectangle((x0, y0, x1 - 1, y1 - 1), radius=self.m.px(5), fill=color)
         text_x0, text_x1 = x0 + pad, x1 - pad
         arrow = self.m.px(8)
@@ -219,6 +227,21 @@ class EventList:
             text_x1 -= arrow
         draw_text(image, (text_x0, y0, text_x1, y1), ev.title, font=self.bar_font, fill=WHITE,
                   valign="middle")
+
+    def _special(self, image: Image.Image, box: Box, ev: Event, lines: list[str]) -> None:
+        # A special day listed among the events: its icon and bold text, no fill, so
+        # it reads differently from a calendar's all-day event.
+        x0, y0, x1, _y1 = box
+        color = RED if ev.color == "red" else BLACK
+        icon = self.bar_h
+        draw_icon(image, (x0, y0 + 1, x0 + icon - 2, y0 + icon - 1), ev.icon or "celebration",
+                  fill=color)
+        y = y0
+        for i, line in enumerate(lines):
+            h = self.bar_h if i == 0 else self.title_h
+            draw_text(image, (x0 + icon + self.m.px(3), y, x1, y + h), line, font=self.bar_font,
+                      fill=color, valign="middle" if i == 0 else "top")
+            y += h
 
     def _timed(self, image: Image.Image, box: Box, ev: Event, lines: list[str]) -> None:
         x0, y0, x1, y1 = box
@@ -249,17 +272,6 @@ class EventList:
             draw_text(image, (x0, y, x1, min(y1, y + self.title_h)), line, font=self.title_font,
                       fill=color if ev.underway else BLACK, valign="top")
             y += self.title_h
-
-
-def _special_icon(ev: Event) -> str:
-    title = ev.title.casefold()
-    if "birthday" in title or "turns" in title:
-        return "birthday"
-    if "anniversary" in title or "years" in title:
-        return "anniversary"
-    if "clock" in title or "daylight" in title:
-        return "dst"
-    return "celebration"
 
 
 def _triangle(draw: ImageDraw.ImageDraw, box: Box, *, left: bool) -> None:
@@ -344,7 +356,7 @@ class BoardPainter:
         y += weather_h + m.px(8)
         _hline(self.draw, ix0, ix1, y, BLACK, m.px(2))
         y += m.px(10)
-        events = [e for e in day.events if not (e.special and day.special and e.title == day.special.title)]
+        events = [e for e in day.events if not e.ended and not (e.special and day.special and e.title == day.special.title)]
         if not events:
             draw_text(self.image, (ix0, y, ix1, y + m.px(24)), words.no_events,
                       font=m.font(17), fill=BLACK)
@@ -370,12 +382,23 @@ class BoardPainter:
             return
         category = cur.category if cur else fc.category  # type: ignore[union-attr]
         is_day = cur.is_day if cur else True
-        draw_weather_icon(self.image, (x0, y0, x0 + icon, y1), category, is_day=is_day, fill=RED)
+        weather = st.source("weather")
+        stale = weather is not None and weather.status == "stale"
+        # Old conditions are drawn in black, not the red of "now", and say how old.
+        now_color = BLACK if stale else RED
+        draw_weather_icon(self.image, (x0, y0, x0 + icon, y1), category, is_day=is_day,
+                          fill=now_color)
         tx = x0 + icon + m.px(10)
         if cur is not None:
             draw_text(self.image, (tx, y0, x1, y0 + m.px(52)), format_temp(cur.temperature),
-                      font=m.font(50, bold=True), fill=RED, valign="baseline")
+                      font=m.font(50, bold=True), fill=now_color, valign="baseline")
         line_y = y0 + m.px(54)
+        if stale and weather is not None and weather.fetched_at is not None:
+            when = format_when(weather.fetched_at.astimezone(ZoneInfo(st.timezone)), st.date,
+                               st.clock, self.words)
+            draw_text(self.image, (tx, line_y, x1, y1), self.words.stale.format(name="", when=when)
+                      .strip(), font=m.font(17, bold=True), fill=RED, valign="top")
+            return
         parts = []
         if fc is not None:
             parts.append(f"{format_temp(fc.high)} / {format_temp(fc.low)}")
@@ -420,7 +443,7 @@ class BoardPainter:
         _hline(self.draw, ix0, ix1, y, BLACK)
         y += m.px(8)
         EventList(m, st, words, roomy=False).draw(self.image, (ix0, y, ix1, y1 - m.px(4)),
-                                                  list(day.events))
+                                                  [e for e in day.events if not e.ended])
 
     # ------------------------------------------------------------------ portrait
     def _portrait(self, box: Box) -> None:
@@ -443,7 +466,7 @@ class BoardPainter:
         rest = st.days[1:]
         today_h = round((y1 - y) * (0.4 if rest else 1.0))
         events = [e for e in day.events
-                  if not (e.special and day.special and e.title == day.special.title)]
+                  if not e.ended and not (e.special and day.special and e.title == day.special.title)]
         if events:
             EventList(m, st, words, roomy=True, compact=True).draw(
                 self.image, (x0 + pad, y, x1 - pad, y + today_h - m.px(4)), events)
@@ -482,7 +505,7 @@ class BoardPainter:
                           font=m.font(15, bold=True), fill=BLACK, valign="middle")
         EventList(m, st, words, roomy=False, compact=True).draw(
             self.image, (x0 + side + m.px(6), y0 + m.px(6), x1 - pad, y1 - m.px(2)),
-            list(day.events))
+            [e for e in day.events if not e.ended])
 
     # ------------------------------------------------------------------ banner and footer
     def _banner(self, box: Box) -> None:
@@ -525,17 +548,18 @@ class BoardPainter:
             draw_text(self.image, (x, ty0, x1 - pad, y1), left, font=bold, fill=BLACK, valign="middle")
             x += text_width(left, bold) + m.px(12)
         # Stale and unavailable sources, in red: the household must be able to tell.
-        for src in st.sources:
-            note = _source_note(src, st, words)
-            if not note:
-                continue
-            w = text_width(note, font)
+        right = x1 - pad
+        if st.attribution:
+            right -= text_width(" · ".join(st.attribution), font) + m.px(12)
+        for note in _source_notes(st, words, font, max(0, right - x - m.px(18))):
             if x + m.px(18) >= x1 - pad:
                 break
-            draw_icon(self.image, (x, ty0 + m.px(2), x + m.px(15), ty0 + m.px(17)), "alert", fill=RED)
+            draw_icon(self.image, (x, ty0 + m.px(2), x + m.px(15), ty0 + m.px(17)), "alert",
+                      fill=RED)
             x += m.px(18)
-            draw_text(self.image, (x, ty0, x1 - pad, y1), note, font=font, fill=RED, valign="middle")
-            x += min(w, x1 - pad - x) + m.px(12)
+            draw_text(self.image, (x, ty0, x1 - pad, y1), note, font=font, fill=RED,
+                      valign="middle")
+            x += min(text_width(note, font), x1 - pad - x) + m.px(12)
         if st.attribution:
             text = " · ".join(st.attribution)
             aw = text_width(text, font)
@@ -544,13 +568,34 @@ class BoardPainter:
                           fill=BLACK, valign="middle", align="right")
 
 
-def _source_note(src: SourceState, st: BoardState, words: Words) -> str:
-    if src.status == "unavailable":
-        return words.unavailable.format(name=src.label)
-    if src.status == "stale" and src.fetched_at is not None:
-        when = format_when(src.fetched_at.astimezone(ZoneInfo(st.timezone)), st.date, st.clock, words)
-        return words.stale.format(name=src.label, when=when)
+def _names(names: list[str], font: FontChain, width: int) -> str:
+    """``A, B, C`` or, when that is too wide, ``A, B +3``."""
+    for shown in range(len(names), 0, -1):
+        text = ", ".join(names[:shown]) + (f" +{len(names) - shown}" if shown < len(names) else "")
+        if text_width(text, font) <= width or shown == 1:
+            return text
     return ""
+
+
+def _source_notes(st: BoardState, words: Words, font: FontChain, width: int) -> list[str]:
+    """One note for the unavailable sources and one for the stale ones (oldest time)."""
+    tz = ZoneInfo(st.timezone)
+    notes = []
+    missing = [s.label for s in st.sources if s.status == "unavailable"]
+    stale = [s for s in st.sources if s.status == "stale" and s.fetched_at is not None]
+    share = width // 2 if missing and stale else width
+    if missing:
+        probe = words.unavailable.format(name="")
+        notes.append(words.unavailable.format(
+            name=_names(missing, font, share - text_width(probe, font))))
+    if stale:
+        oldest = min(s.fetched_at for s in stale if s.fetched_at is not None)
+        when = format_when(oldest.astimezone(tz), st.date, st.clock, words)
+        probe = words.stale.format(name="", when=when)
+        notes.append(words.stale.format(
+            name=_names([s.label for s in stale], font, share - text_width(probe, font)),
+            when=when))
+    return notes
 
 
 def render(state: BoardState, panel: PanelSize | tuple[int, int], *,
