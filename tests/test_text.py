@@ -1,0 +1,387 @@
+"""The text layer: fonts, fallback, bidi, truncation and the draw-inside-the-box guarantee."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from unittest import mock
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PIL import Image, ImageDraw
+
+from drivers.palette import BLACK, RED, WHITE, new_frame
+from homeboard.render import text as text_module
+from homeboard.render.text import (
+    ARABIC_FACES,
+    ELLIPSIS,
+    EMOJI_FACE,
+    HEBREW_FACES,
+    bidi_levels,
+    clean_text,
+    draw_text,
+    fit_text,
+    font_coverage,
+    get_font,
+    load_font,
+    read_cmap,
+    shape_arabic,
+    text_width,
+)
+
+HEBREW = "יום הולדת שמח לדנה"
+ARABIC = "عيد ميلاد سعيد يا سارة"
+CJK = "生日快乐 誕生日おめでとう 생일 축하해"
+EMOJI = "🎂🎉🎈❤️⭐🌸👨‍👩‍👧"
+
+# Characters a family's calendar really holds, to mix into random text.
+INTERESTING = (
+    list("Aa Zz09:–—…·'°%&()[]!?ßÆøéüİıł")
+    + list(HEBREW + "ְִ")  # with niqqud marks
+    + list(ARABIC + "ًٌّ٠١٢")
+    + list(CJK)
+    + ["🎂", "🎉", "❤️", "👨‍👩‍👧", "🇫🇷", "👍🏽", "\u200d", "\ufe0f", "\u0301", "\u200f", "\n", "\t"]
+)
+interesting_text = st.lists(
+    st.one_of(st.sampled_from(INTERESTING), st.characters(exclude_categories=("Cs",))),
+    max_size=40,
+).map("".join)
+
+FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _ink(image: Image.Image) -> tuple[int, int, int, int] | None:
+    """Bbox of non-white pixels of a palette frame."""
+    return image.point(lambda v: 255 if v else 0).getbbox()
+
+
+# ----------------------------------------------------------------------------- fonts
+
+
+def test_get_font_is_cached_and_loading_too() -> None:
+    assert get_font(16) is get_font(16)
+    assert get_font(16, bold=True) is get_font(16, bold=True)
+    assert get_font(16) is not get_font(16, bold=True)
+    assert load_font("Roboto-Regular.ttf", 16) is load_font("Roboto-Regular.ttf", 16)
+    assert font_coverage("DejaVuSans.ttf") is font_coverage("DejaVuSans.ttf")
+
+
+def test_font_chain_has_primary_then_fallbacks_for_every_family() -> None:
+    for family in ("ui", "display"):
+        for bold in (False, True):
+            chain = get_font(20, bold=bold, family=family)
+            assert chain.size == 20
+            assert len(chain.files) >= 5
+            assert EMOJI_FACE in chain.files
+            assert chain.ascent > 0 and chain.descent > 0
+            assert chain.line_height == chain.ascent + chain.descent
+            assert 0 < chain.cap_height < chain.ascent
+
+
+@pytest.mark.parametrize("kwargs", [{"family": "comic"}, {"size": 0}, {"size": -3}])
+def test_get_font_rejects_nonsense(kwargs: dict[str, object]) -> None:
+    args = {"size": 16, **kwargs}
+    with pytest.raises(ValueError):
+        get_font(args.pop("size"), **args)  # type: ignore[arg-type]
+
+
+def test_cmap_reader_knows_what_each_face_covers() -> None:
+    roboto = font_coverage("Roboto-Regular.ttf")
+    assert ord("A") in roboto and ord("°") in roboto and ord("…") in roboto
+    assert ord("א") not in roboto and ord("生") not in roboto
+    assert ord("א") in font_coverage(HEBREW_FACES[0])
+    assert ord("ع") in font_coverage(ARABIC_FACES[0])
+    assert ord("生") in font_coverage("WenQuanYiMicroHei-CJK.ttf")
+    assert ord("생") in font_coverage("WenQuanYiMicroHei-CJK.ttf")
+    assert 0x1F382 in font_coverage(EMOJI_FACE)  # birthday cake, beyond the BMP
+    assert read_cmap(b"\x00\x01\x00\x00\x00\x00" + b"\x00" * 6) == frozenset()
+
+
+def test_text_layer_does_not_import_fonttools() -> None:
+    # fontTools is a development tool only; the Pi must not need it.
+    code = (
+        "import sys, homeboard.render.text, homeboard.render.icons;"
+        "print('fontTools' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+# ----------------------------------------------------------------------------- no tofu
+
+
+@pytest.mark.parametrize("sample", [HEBREW, ARABIC, CJK, EMOJI, "Καλημέρα Доброе утро ★ → ✓"])
+def test_every_script_finds_a_face_with_real_glyphs(sample: str) -> None:
+    chain = get_font(20)
+    for char in sample:
+        if char in " \u200d\ufe0f":
+            continue
+        index = chain.face_index(char)
+        assert index is not None, f"no bundled face has {char!r} (U+{ord(char):04X})"
+        assert ord(char) in font_coverage(chain.files[index])
+
+
+@pytest.mark.parametrize("sample", [HEBREW, ARABIC, CJK, EMOJI])
+def test_fallback_ink_is_not_the_missing_glyph_box(sample: str) -> None:
+    chain = get_font(24)
+    frame = new_frame((600, 40))
+    assert draw_text(frame, (0, 0, 600, 40), sample, font=chain, fill=BLACK) is not None
+    # What the primary face alone would draw: its .notdef box for every character.
+    tofu = Image.new("1", (600, 40), 0)
+    draw = ImageDraw.Draw(tofu)
+    draw.fontmode = "1"
+    draw.text((0, chain.ascent), sample, font=load_font(chain.files[0], 24), fill=1, anchor="ls")
+    drawn = frame.point(lambda v: 255 if v else 0).convert("1")
+    assert drawn.tobytes() != tofu.tobytes()
+    # And every run is drawn by a face that has its characters.
+    line = text_module._layout(clean_text(sample), chain, text_module.raqm_available())
+    for run in line.runs:
+        for char in run.text:
+            if char not in "\u200d\ufe0f":
+                assert ord(char) in font_coverage(run.file), (run, char)
+
+
+# ----------------------------------------------------------------------------- bidi
+
+
+def test_bidi_levels_for_plain_and_mixed_text() -> None:
+    assert bidi_levels("Dentist 9:30") == (0, [0] * 12)
+    paragraph, levels = bidi_levels("שלום 10:30")
+    assert paragraph == 1
+    assert levels == [1, 1, 1, 1, 1, 2, 2, 2, 2, 2]
+    paragraph, levels = bidi_levels("Meet שלום now")
+    assert paragraph == 0
+    assert levels == [0] * 5 + [1] * 4 + [0] * 4
+
+
+def test_hebrew_reads_right_to_left_with_and_without_raqm() -> None:
+    chain = get_font(20)
+    for shaping in (True, False):
+        line = text_module._layout("Dan שלום", chain, shaping)
+        hebrew = [run for run in line.runs if run.file in HEBREW_FACES]
+        latin = [run for run in line.runs if run.text.strip() == "Dan"]
+        assert hebrew and latin
+        assert hebrew[0].x > latin[0].x  # LTR paragraph: Latin first, Hebrew after it
+        if not shaping:
+            assert hebrew[0].text == "םולש"  # basic layout: reversed here
+        line = text_module._layout("שלום Dan", chain, shaping)
+        hebrew = [run for run in line.runs if run.file in HEBREW_FACES]
+        latin = [run for run in line.runs if run.text.strip() == "Dan"]
+        assert hebrew[0].x > latin[0].x  # RTL paragraph: Hebrew on the right
+
+
+def test_brackets_mirror_in_basic_rtl_runs() -> None:
+    line = text_module._layout("שלום (א)", get_font(20), False)
+    drawn = "".join(run.text for run in line.runs)
+    # Visually, left to right: the closing bracket (mirrored to look like "(") comes first and
+    # the opening one (mirrored to ")") after the aleph: "(א)" then the word, reversed.
+    assert drawn == "(א) םולש"
+
+
+def test_arabic_is_joined_without_raqm() -> None:
+    # seen (initial) + lam-alef ligature (final) + meem (isolated)
+    assert shape_arabic("سلام") == "\ufeb3\ufefc\ufee1"
+    assert shape_arabic("ب") == "\ufe8f"
+    assert shape_arabic("ببب") == "\ufe91\ufe92\ufe90"
+    shaped = shape_arabic(ARABIC)
+    assert all(ord(c) in font_coverage(ARABIC_FACES[0]) for c in shaped)
+    with mock.patch.object(text_module, "raqm_available", lambda: False):
+        frame = new_frame((400, 40))
+        assert draw_text(frame, (0, 0, 400, 40), ARABIC, font=get_font(20), fill=BLACK)
+
+
+# ----------------------------------------------------------------------------- fit_text
+
+
+@FAST
+@given(text=interesting_text, max_width=st.integers(min_value=-5, max_value=420))
+def test_fit_text_never_exceeds_max_width(text: str, max_width: int) -> None:
+    chain = get_font(18)
+    fitted = fit_text(text, chain, max_width)
+    assert text_width(fitted, chain) <= max(max_width, 0)
+    cleaned = clean_text(text)
+    if text_width(cleaned, chain) <= max_width:
+        assert fitted == cleaned
+    elif fitted:
+        assert fitted.endswith(ELLIPSIS)
+        assert cleaned.startswith(fitted[: -len(ELLIPSIS)])
+    else:
+        assert text_width(ELLIPSIS, chain) > max_width or max_width <= 0
+
+
+def test_fit_text_cuts_between_characters_not_inside_them() -> None:
+    chain = get_font(18)
+    family = "👨‍👩‍👧"
+    text = "Picnic " + family * 6
+    for width in range(text_width("Picnic …", chain), text_width(text, chain)):
+        fitted = fit_text(text, chain, width)
+        assert fitted.startswith("Picnic")
+        body = fitted.removesuffix(ELLIPSIS).removeprefix("Picnic").strip()
+        assert body == family * (len(body) // len(family))  # whole families only
+    accented = "Re\u0301union de famille"  # e + combining acute
+    for width in range(0, text_width(accented, chain)):
+        fitted = fit_text(accented, chain, width)
+        assert not fitted.endswith("\u0301" + ELLIPSIS) or "é" in fitted
+
+
+def test_fit_text_edge_cases() -> None:
+    chain = get_font(18)
+    assert fit_text("", chain, 100) == ""
+    assert fit_text("Anything", chain, 0) == ""
+    assert fit_text("Anything", chain, text_width(ELLIPSIS, chain)) == ELLIPSIS
+    assert fit_text("Swimming lesson", chain, 1000) == "Swimming lesson"
+    assert fit_text("line one\nline two", chain, 1000) == "line one line two"
+    short = fit_text("Swimming lesson", chain, text_width("Swimming", chain))
+    assert short.endswith(ELLIPSIS) and "lesson" not in short
+
+
+# ----------------------------------------------------------------------------- draw_text
+
+boxes = st.tuples(
+    st.integers(-30, 200), st.integers(-30, 100), st.integers(-10, 250), st.integers(-10, 140)
+)
+
+
+@FAST
+@given(
+    text=interesting_text,
+    box=boxes,
+    size=st.sampled_from([10, 14, 16, 20, 28, 40]),
+    bold=st.booleans(),
+    align=st.sampled_from(["left", "center", "right"]),
+    valign=st.sampled_from(["top", "middle", "baseline", "bottom"]),
+    fill=st.sampled_from([BLACK, RED, WHITE]),
+    truncate=st.booleans(),
+)
+def test_draw_text_stays_in_its_box_and_palette(
+    text: str,
+    box: tuple[int, int, int, int],
+    size: int,
+    bold: bool,
+    align: str,
+    valign: str,
+    fill: int,
+    truncate: bool,
+) -> None:
+    # A busy background, so that "unchanged outside the box" means something.
+    frame = new_frame((220, 120))
+    ImageDraw.Draw(frame).rectangle((0, 0, 110, 60), fill=RED)
+    ImageDraw.Draw(frame).rectangle((111, 61, 219, 119), fill=BLACK)
+    before = frame.copy()
+    result = draw_text(
+        frame, box, text, font=get_font(size, bold=bold), fill=fill,
+        align=align, valign=valign, truncate=truncate,  # type: ignore[arg-type]
+    )  # fmt: skip
+    lo, hi = frame.getextrema()
+    assert 0 <= int(lo) and int(hi) <= RED  # type: ignore[arg-type]
+    assert frame.getpalette() == before.getpalette()
+    left, top, right, bottom = box
+    clip = (max(left, 0), max(top, 0), min(right, 220), min(bottom, 120))
+    restored = frame.copy()
+    if clip[0] < clip[2] and clip[1] < clip[3]:
+        restored.paste(before.crop(clip), clip[:2])
+    assert restored.tobytes() == before.tobytes(), "pixels changed outside the box"
+    if result is not None:
+        x0, y0, x1, y1 = result
+        assert clip[0] <= x0 < x1 <= clip[2] and clip[1] <= y0 < y1 <= clip[3]
+        assert fill in {value for _, value in frame.crop(result).getcolors()}  # type: ignore[union-attr]
+
+
+def test_draw_text_draws_only_the_fill_index_and_reports_its_ink() -> None:
+    frame = new_frame((300, 40))
+    bbox = draw_text(frame, (10, 5, 290, 35), "Swimming 17:30", font=get_font(20), fill=RED)
+    assert bbox is not None
+    assert {value for _, value in frame.getcolors()} == {WHITE, RED}  # type: ignore[union-attr]
+    assert _ink(frame) == bbox
+
+
+def test_draw_text_is_deterministic() -> None:
+    frames = []
+    for _ in range(2):
+        frame = new_frame((500, 40))
+        draw_text(frame, (0, 0, 500, 40), f"Mixed {HEBREW} {CJK} {EMOJI}", font=get_font(18),
+                  fill=BLACK)  # fmt: skip
+        frames.append(frame.tobytes())
+    assert frames[0] == frames[1]
+
+
+def test_draw_text_alignment() -> None:
+    chain = get_font(20)
+    width = text_width("Tea", chain)
+    positions = {}
+    for align in ("left", "center", "right"):
+        frame = new_frame((200, 30))
+        bbox = draw_text(frame, (0, 0, 200, 30), "Tea", font=chain, fill=BLACK, align=align)  # type: ignore[arg-type]
+        assert bbox is not None
+        positions[align] = bbox
+    assert positions["left"][0] < positions["center"][0] < positions["right"][0]
+    assert abs(positions["left"][0] - 0) <= 2
+    assert abs(positions["right"][2] - 200) <= 2
+    assert abs(positions["center"][0] - (200 - width) // 2) <= 2
+
+
+def test_valign_baseline_lines_up_different_sizes() -> None:
+    frame = new_frame((300, 80))
+    small = draw_text(frame, (0, 10, 100, 70), "12", font=get_font(20), fill=BLACK,
+                      valign="baseline")  # fmt: skip
+    big = draw_text(frame, (100, 10, 300, 70), "12", font=get_font(48, bold=True), fill=BLACK,
+                    valign="baseline")  # fmt: skip
+    assert small is not None and big is not None
+    assert small[3] == big[3]  # digits sit on one baseline
+    # and descenders still fit when the line height fits the box
+    chain = get_font(40)
+    frame = new_frame((200, chain.line_height))
+    bbox = draw_text(frame, (0, 0, 200, chain.line_height), "gyp", font=chain, fill=BLACK,
+                     valign="baseline")  # fmt: skip
+    tall = new_frame((200, chain.line_height * 2))
+    full = draw_text(tall, (0, 0, 200, chain.line_height * 2), "gyp", font=chain, fill=BLACK,
+                     valign="middle")  # fmt: skip
+    assert bbox is not None and full is not None
+    assert bbox[3] - bbox[1] == full[3] - full[1]  # nothing clipped
+
+
+@pytest.mark.parametrize("valign", ["top", "middle", "bottom"])
+def test_valign_places_text_inside_a_roomy_box(valign: str) -> None:
+    chain = get_font(20)
+    frame = new_frame((200, 100))
+    bbox = draw_text(frame, (0, 0, 200, 100), "Hg", font=chain, fill=BLACK, valign=valign)  # type: ignore[arg-type]
+    assert bbox is not None
+    if valign == "top":
+        assert bbox[1] < 20
+    elif valign == "bottom":
+        assert bbox[3] > 80
+    else:
+        assert 30 < (bbox[1] + bbox[3]) / 2 < 70
+
+
+def test_truncated_text_ends_with_an_ellipsis_inside_the_box() -> None:
+    chain = get_font(20)
+    frame = new_frame((400, 30))
+    bbox = draw_text(frame, (0, 0, 120, 30), "A very long event title indeed", font=chain,
+                     fill=BLACK)  # fmt: skip
+    assert bbox is not None and bbox[2] <= 120
+    untruncated = new_frame((400, 30))
+    clipped = draw_text(untruncated, (0, 0, 120, 30), "A very long event title indeed",
+                        font=chain, fill=BLACK, truncate=False)  # fmt: skip
+    assert clipped is not None and clipped[2] <= 120
+    assert frame.tobytes() != untruncated.tobytes()
+
+
+def test_draw_text_rejects_non_palette_fill_and_ignores_empty_boxes() -> None:
+    frame = new_frame((100, 30))
+    with pytest.raises(ValueError):
+        draw_text(frame, (0, 0, 100, 30), "x", font=get_font(16), fill=3)
+    with pytest.raises(ValueError):
+        draw_text(frame, (0, 0, 100, 30), "x", font=get_font(16), fill=BLACK, align="justify")  # type: ignore[arg-type]
+    assert draw_text(frame, (10, 10, 10, 30), "x", font=get_font(16), fill=BLACK) is None
+    assert draw_text(frame, (0, 0, 100, 30), "", font=get_font(16), fill=BLACK) is None
+    assert draw_text(frame, (0, 0, 100, 30), "\u200b", font=get_font(16), fill=BLACK) is None
+    assert frame.tobytes() == new_frame((100, 30)).tobytes()
+
+
+def test_small_text_is_crisp_one_bit() -> None:
+    # Drawn into a greyscale image, the mask must still hold only two levels.
+    frame = Image.new("L", (200, 30), 255)
+    draw_text(frame, (0, 0, 200, 30), "Dentist 09:30 🎂 שלום", font=get_font(14), fill=BLACK)
+    assert {value for _, value in frame.getcolors()} <= {255, BLACK}  # type: ignore[union-attr]
