@@ -103,7 +103,7 @@ def _events(config: Config, today: date, scenario: str) -> dict[str, list[Calend
         ]
     if scenario == "long":
         week = [w for w in week if w[0] not in (0, 1)] + [
-            (0, "08:00", 60, "Quarterly planning " + "and very long agenda " * 14, "Jess"),
+            (0, "09:00", 120, "Quarterly planning " + "and very long agenda " * 14, "Jess"),
             (0, "10:00", 60, "ארוחת צהריים עם סבתא", "Family"),
             (0, "12:00", 60, "اجتماع أولياء الأمور", "Kyle"),
             (0, "15:00", 60, "🎂 Party prep 🎉🎈", "Corinne"),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Literal
+from typing import Literal, Protocol
 from zoneinfo import ZoneInfo
 
 from PIL import Image, ImageDraw
@@ -44,9 +44,9 @@ class Metrics:
         """Scale a design pixel value to this panel."""
         return max(1, round(value * self.scale))
 
-    def font(self, size: float, *, bold: bool = False) -> FontChain:
-        """A font of design size ``size`` scaled to this panel."""
-        return get_font(self.px(size), bold=bold)
+    def font(self, size: float, *, bold: bool = False, display: bool = False) -> FontChain:
+        """A font of design size ``size`` scaled to this panel (``display``: condensed)."""
+        return get_font(self.px(size), bold=bold, family="display" if display else "ui")
 
 
 # --------------------------------------------------------------------------- #
@@ -349,7 +349,7 @@ class BoardPainter:
                   font=m.font(28, bold=True), fill=BLACK, valign="baseline")
         y += m.px(32)
         draw_text(self.image, (ix0, y, ix1, y + m.px(66)), format_date(day.date, words, st.language),
-                  font=m.font(62, bold=True), fill=RED, valign="baseline")
+                  font=m.font(70, bold=True, display=True), fill=RED, valign="baseline")
         y += m.px(72)
         weather_h = m.px(84)
         self._current((ix0, y, ix1, y + weather_h), day)
@@ -598,16 +598,27 @@ def _source_notes(st: BoardState, words: Words, font: FontChain, width: int) -> 
     return notes
 
 
-def render(state: BoardState, panel: PanelSize | tuple[int, int], *,
+class HasSize(Protocol):
+    """Anything with a width and a height: a drivers.PanelSpec, a PanelSize."""
+
+    @property
+    def width(self) -> int: ...
+
+    @property
+    def height(self) -> int: ...
+
+
+def render(state: BoardState, panel: HasSize | tuple[int, int], *,
            orientation: Orientation = "landscape") -> Image.Image:
-    """Draw ``state`` for ``panel`` (a PanelSpec or (width, height), landscape).
+    """Draw ``state`` for ``panel`` (a PanelSpec, or (width, height) in landscape).
 
     Returns a mode "P" image with palette white/black/red (indices 0/1/2); in
     portrait orientation the image is the panel's size turned 90 degrees.
     """
-    size = (panel.width, panel.height) if isinstance(panel, PanelSize) or hasattr(panel, "width") \
-        else tuple(panel)
-    width, height = size  # type: ignore[misc]
+    if isinstance(panel, tuple):
+        width, height = panel
+    else:
+        width, height = panel.width, panel.height
     if orientation == "portrait":
         width, height = min(width, height), max(width, height)
     else:
