@@ -423,6 +423,8 @@ def snapshot_from_json(raw: Mapping[str, Any]) -> Snapshot:
     """Rebuild a Snapshot from ``snapshot_to_json`` output; raises ValueError if malformed."""
     try:
         kind = raw["kind"]
+        if kind not in ("weather", "calendar", "special"):
+            raise ValueError(f"unknown source kind {kind!r}")
         data_raw = raw.get("data")
         data: SourceData | None
         if data_raw is None:
