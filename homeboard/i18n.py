@@ -25,6 +25,7 @@ class Words:
     stale: str  # "{name} as of {when}"
     unavailable: str  # "{name} unavailable"
     no_events: str
+    weather: str  # the weather source's name in notes
     feels_like: str
     birthday: str  # "Happy Birthday, {name}!"
     birthday_age: str  # "{name} turns {age}"
@@ -50,6 +51,7 @@ _EN = Words(
     stale="{name} as of {when}",
     unavailable="{name} unavailable",
     no_events="Nothing planned",
+    weather="Weather",
     feels_like="feels {temp}",
     birthday="Happy Birthday, {name}!",
     birthday_age="{name} turns {age}",
@@ -75,6 +77,7 @@ _DE = Words(
     stale="{name} von {when}",
     unavailable="{name} nicht verfügbar",
     no_events="Nichts geplant",
+    weather="Wetter",
     feels_like="gefühlt {temp}",
     birthday="Alles Gute, {name}!",
     birthday_age="{name} wird {age}",
@@ -100,6 +103,7 @@ _FR = Words(
     stale="{name} du {when}",
     unavailable="{name} indisponible",
     no_events="Rien de prévu",
+    weather="Météo",
     feels_like="ressenti {temp}",
     birthday="Joyeux anniversaire, {name} !",
     birthday_age="{name} a {age} ans",
@@ -125,6 +129,7 @@ _ES = Words(
     stale="{name} de {when}",
     unavailable="{name} no disponible",
     no_events="Nada previsto",
+    weather="Tiempo",
     feels_like="sensación {temp}",
     birthday="¡Feliz cumpleaños, {name}!",
     birthday_age="{name} cumple {age}",
@@ -150,6 +155,7 @@ _NL = Words(
     stale="{name} van {when}",
     unavailable="{name} niet beschikbaar",
     no_events="Niets gepland",
+    weather="Weer",
     feels_like="voelt als {temp}",
     birthday="Gefeliciteerd, {name}!",
     birthday_age="{name} wordt {age}",
@@ -175,6 +181,7 @@ _SV = Words(
     stale="{name} från {when}",
     unavailable="{name} otillgänglig",
     no_events="Inget planerat",
+    weather="Väder",
     feels_like="känns som {temp}",
     birthday="Grattis på födelsedagen, {name}!",
     birthday_age="{name} fyller {age}",

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any, Literal
 
+from homeboard.i18n import words_for
+
 if TYPE_CHECKING:
     from homeboard.config import Config
 
@@ -297,7 +299,8 @@ def compose(config: Config, snapshots: Mapping[str, Snapshot], now: datetime) ->
     if weather_on and weather_cfg is not None:
         snap = snapshots.get(WEATHER)
         status = source_status(snap, now, weather_cfg.max_age)
-        sources.append(_source_state(WEATHER, "weather", "Weather", status, snap))
+        label = words_for(config.language).weather
+        sources.append(_source_state(WEATHER, "weather", label, status, snap))
         if snap is not None and isinstance(snap.data, WeatherData) and status != "unavailable":
             current = snap.data.current
             forecasts = {f.date: f for f in snap.data.daily}

@@ -376,9 +376,16 @@ class BoardPainter:
         if cur is None and fc is None:
             draw_icon(self.image, (x0, y0 + icon // 6, x0 + icon * 2 // 3, y1 - icon // 6), "cloud_off",
                       fill=RED)
-            draw_text(self.image, (x0 + icon * 2 // 3 + m.px(10), y0, x1, y1),
-                      self.words.unavailable.format(name="Weather"), font=m.font(20, bold=True),
-                      fill=RED, valign="middle")
+            tx = x0 + icon * 2 // 3 + m.px(10)
+            font = m.font(19, bold=True)
+            lines = wrap_text(self.words.unavailable.format(name=self.words.weather), font,
+                              x1 - tx, 2)
+            line_h = m.px(24)
+            ty = y0 + (y1 - y0 - line_h * len(lines)) // 2
+            for line in lines:
+                draw_text(self.image, (tx, ty, x1, ty + line_h), line, font=font, fill=RED,
+                          valign="middle")
+                ty += line_h
             return
         category = cur.category if cur else fc.category  # type: ignore[union-attr]
         is_day = cur.is_day if cur else True
