@@ -242,6 +242,147 @@ def config_schema_command() -> None:
 
 
 # --------------------------------------------------------------------------- #
+# The service: run, refresh, status, display
+# --------------------------------------------------------------------------- #
+
+
+@cli.command()
+@config_option
+@click.pass_obj
+def run(obj: CliContext) -> None:
+    """Run the service: the Celery worker with beat as a thread, in one process."""
+    config = obj.load()  # a bad config exits 2 here, before anything starts
+    from homeboard.app import build_app
+    from homeboard.tasks import run_worker
+
+    sys.exit(run_worker(build_app(config), loglevel="DEBUG" if obj.debug else "INFO"))
+
+
+@cli.command()
+@config_option
+@click.option("--force", is_flag=True,
+              help="Fetch every source now and push the frame even if it is unchanged.")
+@click.pass_obj
+def refresh(obj: CliContext, force: bool) -> None:
+    """Refresh the board once, now, sharing the service's lock (no service needed)."""
+    from homeboard.app import build_app
+    from homeboard.service import refresh as run_refresh
+
+    app = build_app(obj.load())
+    try:
+        result = run_refresh(app, force=force, trigger="manual")
+    finally:
+        app.close()
+    rec = result.record
+    if rec.outcome == "skipped-locked":
+        # Not an error: the service is refreshing right now, and the panel is one resource.
+        click.echo("a refresh is already running (another process holds the lock); nothing to do")
+        return
+    total = rec.duration
+    if rec.outcome == "failed":
+        raise HomeboardError(f"refresh failed after {total:.1f} s: {rec.error}")
+    short = f" (frame {rec.sha256[:12]})" if rec.sha256 else ""
+    click.echo(f"{rec.outcome}{short} in {total:.1f} s: {result.detail}")
+    if result.state is not None:
+        for src in result.state.sources:
+            if src.status != "fresh":
+                why = f": {src.last_error}" if src.last_error else ""
+                click.echo(f"  {src.name} {src.status}{why}")
+
+
+def _age(seconds: float | None) -> str:
+    """``3h ago``: the largest whole unit."""
+    if seconds is None:
+        return "never"
+    whole = int(seconds)
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if whole >= size:
+            return f"{whole // size}{unit} ago"
+    return f"{whole}s ago"
+
+
+@cli.command()
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+@click.pass_obj
+def status(obj: CliContext, as_json: bool) -> None:
+    """Show the last refreshes, the last push, each source's age and the next run."""
+    import redis
+
+    from homeboard.app import RedisUnavailable, build_app, safe_url
+
+    config = obj.load()
+    app = build_app(config)
+    try:
+        doc = app.store().status(config, app.now())
+    except redis.RedisError as exc:
+        raise RedisUnavailable(
+            f"Redis at {safe_url(config.redis_url)} did not answer ({type(exc).__name__}); "
+            "is redis-server running?"
+        ) from None
+    finally:
+        app.close()
+    if as_json:
+        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+        return
+    click.echo(f"board {doc['board']} at {doc['now']}")
+    last = doc["last_refresh"]
+    if last is None:
+        click.echo("last refresh: never")
+    else:
+        err = f" ({last['error']})" if last.get("error") else ""
+        click.echo(f"last refresh: {last['outcome']}{err}, "
+                   f"{last['started_at']} → {last['ended_at']}")
+    if doc["running"]:
+        click.echo(f"running now: since {doc['running']['started_at']}")
+    push = doc["last_push"]
+    click.echo(f"last push: {push['time']} (frame {str(push['sha256'])[:12]})" if push
+               else "last push: never")
+    click.echo(f"next run: {doc['next_run'] or 'unknown (is the service running?)'}")
+    for name, src in doc["sources"].items():
+        err = f" — {src['last_error']}" if src["last_error"] else ""
+        click.echo(f"source {name}: {src['status']}, fetched {_age(src['age_seconds'])}{err}")
+    counters = ", ".join(f"{k} {v}" for k, v in doc["counters"].items())
+    click.echo(f"counters: {counters}")
+
+
+@cli.group()
+def display() -> None:
+    """Drive the configured display directly (test pattern, clear)."""
+
+
+def _panel_command(obj: CliContext, what: str) -> None:
+    from homeboard.app import build_app
+    from homeboard.service import show_on_panel
+
+    app = build_app(obj.load())
+    try:
+        result = show_on_panel(app, what)
+    finally:
+        app.close()
+    if result.outcome == "skipped-locked":
+        raise HomeboardError(f"the panel is busy: {result.detail}")
+    click.echo(f"{result.detail} on {app.config.display.driver} "
+               f"in {result.record.push_s:.1f} s")
+
+
+@display.command("test")
+@config_option
+@click.pass_obj
+def display_test(obj: CliContext) -> None:
+    """Show the test pattern (the next refresh draws the board again)."""
+    _panel_command(obj, "test")
+
+
+@display.command("clear")
+@config_option
+@click.pass_obj
+def display_clear(obj: CliContext) -> None:
+    """Clear the panel to white (the next refresh draws the board again)."""
+    _panel_command(obj, "clear")
+
+
+# --------------------------------------------------------------------------- #
 # Entry point
 # --------------------------------------------------------------------------- #
 

@@ -147,3 +147,15 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for key in list(os.environ):
         if key.startswith("HOMEBOARD_"):
             monkeypatch.delenv(key, raising=False)
+
+
+@pytest.fixture
+def fake_weather() -> Iterator[object]:
+    """A local Open-Meteo look-alike (tests/boardkit.py) that can be slow, fail or go down."""
+    from boardkit import FakeOpenMeteo
+
+    server = FakeOpenMeteo().start()
+    try:
+        yield server
+    finally:
+        server.down()

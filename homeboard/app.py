@@ -1,0 +1,154 @@
+"""The objects one board's process builds once, shared by the CLI and the Celery task.
+
+``build_app(config)`` makes no connection and imports no heavy module: Redis, the
+display driver and the HTTP session are made when first asked for, so a command that
+needs none of them pays nothing for them (STYLE.md §3: no module-level singletons).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from homeboard.errors import DisplayError, HomeboardError
+
+if TYPE_CHECKING:
+    import requests
+    from redis import Redis
+
+    from drivers.base import Display
+    from homeboard.config import Config
+    from homeboard.sources import Source
+    from homeboard.store import Store
+
+# A local Redis answers in microseconds; these only matter when it is gone or wedged,
+# and then a refresh must notice within seconds rather than hang.
+REDIS_SOCKET_TIMEOUT = 5.0
+REDIS_CONNECT_TIMEOUT = 3.0
+REDIS_HEALTH_CHECK_INTERVAL = 15
+
+
+class RedisUnavailable(HomeboardError):
+    """The board's Redis did not answer (it holds the lock, the cache and the queue)."""
+
+
+def redis_client(url: str) -> Redis:
+    """A redis-py client with timeouts, so a dead or wedged Redis is noticed quickly."""
+    import redis
+
+    return redis.Redis.from_url(
+        url,
+        socket_timeout=REDIS_SOCKET_TIMEOUT,
+        socket_connect_timeout=REDIS_CONNECT_TIMEOUT,
+        socket_keepalive=True,
+        health_check_interval=REDIS_HEALTH_CHECK_INTERVAL,
+    )
+
+
+def safe_url(url: str) -> str:
+    """``url`` without its password, for messages and logs."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    user = f"{parts.username}:***@" if parts.username else ":***@"
+    return urlunsplit(parts._replace(netloc=user + host))
+
+
+def _now_in(config: Config) -> Callable[[], datetime]:
+    tz = config.tz
+    return lambda: datetime.now(tz)
+
+
+@dataclass
+class App:
+    """One board: its config and the factories of what a refresh talks to."""
+
+    config: Config
+    clock: Callable[[], datetime]
+    _redis: Redis | None = field(default=None, repr=False)
+    _sources: list[Source] | None = field(default=None, repr=False)
+
+    def now(self) -> datetime:
+        """The current moment, in the board's time zone."""
+        return self.clock()
+
+    def redis(self) -> Redis:
+        """The Redis client of this process (made once; it reconnects by itself)."""
+        if self._redis is None:
+            self._redis = redis_client(self.config.redis_url)
+        return self._redis
+
+    def store(self) -> Store:
+        """The board's keys in Redis."""
+        from homeboard.store import Store
+
+        return Store(self.redis(), self.config.board)
+
+    def sources(self) -> list[Source]:
+        """The configured sources (built once)."""
+        if self._sources is None:
+            from homeboard.sources import build_sources
+
+            self._sources = list(build_sources(self.config))
+        return self._sources
+
+    def session(self) -> requests.Session:
+        """A new HTTP session for one refresh (timeouts and retries set by the sources)."""
+        from homeboard.sources import make_session
+
+        return make_session(self.config)
+
+    def open_display(self) -> Display:
+        """Open the configured display; a driver failure becomes a ``DisplayError``."""
+        import drivers
+
+        options = display_options(self.config)
+        try:
+            return drivers.open_display(self.config.display.driver, **options)
+        except drivers.DisplayError as exc:
+            raise DisplayError(str(exc)) from exc
+
+    def close(self) -> None:
+        """Close the Redis connection pool."""
+        if self._redis is not None:
+            self._redis.close()
+            self._redis = None
+
+
+def display_options(config: Config) -> dict[str, Any]:
+    """The keyword arguments of ``drivers.open_display`` for the configured display."""
+    display = config.display
+    if display.driver == "mock":
+        return {"panel": display.panel, "output_dir": display.output_dir}
+    pins = display.pins
+    return {
+        "busy_timeout": display.busy_timeout.total_seconds(),
+        "spi_bus": display.spi_bus,
+        "spi_device": display.spi_device,
+        "spi_speed_hz": display.spi_speed_hz,
+        "pins": {name: getattr(pins, name) for name in ("rst", "dc", "cs", "busy", "pwr")},
+    }
+
+
+def quiet_library_logs() -> None:
+    """Silence urllib3's own retry warnings: they print the request's path and query,
+    which for a secret calendar address is the secret. The sources log a redacted reason."""
+    logging.getLogger("urllib3").setLevel(logging.ERROR)
+
+
+def build_app(config: Config, *, clock: Callable[[], datetime] | None = None) -> App:
+    """Build the board's objects once from its config (no connection is made yet)."""
+    quiet_library_logs()
+    return App(config=config, clock=clock or _now_in(config))
+
+
+__all__ = ["App", "RedisUnavailable", "build_app", "display_options", "quiet_library_logs",
+           "redis_client", "safe_url"]

@@ -1,0 +1,305 @@
+"""The Redis cache of one board: last good data, the refresh lock, counters and history.
+
+Every key lives under ``homeboard:{board}:`` so several boards can share one Redis.
+Values are JSON (never pickle). The keys:
+
+- ``snapshots`` (hash): one field per source, its last good data and fetched-at time;
+- ``lock``: the redis-py token lock that keeps refreshes one at a time;
+- ``counters`` (hash): started, completed, skipped_locked, expired, pushes, unchanged;
+- ``recent`` (list, newest first, capped at ``RECENT_MAX``): one JSON record per refresh;
+- ``running``: the refresh in flight, if any (expires with the lock);
+- ``last_push`` (JSON): the sha256 of the packed frame on the panel and when it was pushed;
+- ``next_run`` (JSON): when the scheduler will next send a refresh (expires if it stops).
+
+The broker's own keys use the same prefix (see ``homeboard.tasks``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Literal
+
+from homeboard.model import Snapshot, snapshot_from_json, snapshot_to_json
+
+if TYPE_CHECKING:
+    from redis import Redis
+    from redis.lock import Lock
+
+    from homeboard.config import Config
+
+log = logging.getLogger(__name__)
+
+Outcome = Literal["pushed", "unchanged", "deferred", "skipped-locked", "failed"]
+OUTCOMES: tuple[Outcome, ...] = ("pushed", "unchanged", "deferred", "skipped-locked", "failed")
+COUNTERS: tuple[str, ...] = ("started", "completed", "skipped_locked", "expired", "pushes",
+                             "unchanged")
+RECENT_MAX = 20
+
+
+def key_prefix(board: str) -> str:
+    """The prefix of every Redis key of ``board``."""
+    return f"homeboard:{board}:"
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def _parse_iso(text: Any) -> datetime | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class RefreshRecord:
+    """What one refresh did, as kept in ``recent`` and shown by ``homeboard status``."""
+
+    started_at: datetime
+    ended_at: datetime
+    outcome: Outcome
+    trigger: str = "schedule"
+    fetch_s: float = 0.0
+    render_s: float = 0.0
+    push_s: float = 0.0
+    sha256: str | None = None
+    error: str | None = None
+
+    @property
+    def duration(self) -> float:
+        """Seconds from start to end (real seconds, also across a DST change)."""
+        return max(0.0, self.ended_at.timestamp() - self.started_at.timestamp())
+
+    def to_json(self) -> dict[str, Any]:
+        """The record as JSON-ready data (``started_at``, ``ended_at``, ``outcome`` first)."""
+        return {
+            "started_at": _iso(self.started_at),
+            "ended_at": _iso(self.ended_at),
+            "outcome": self.outcome,
+            "trigger": self.trigger,
+            "fetch_s": round(self.fetch_s, 3),
+            "render_s": round(self.render_s, 3),
+            "push_s": round(self.push_s, 3),
+            "sha256": self.sha256,
+            "error": self.error,
+        }
+
+
+@dataclass(frozen=True)
+class PushRecord:
+    """The frame on the panel: the sha256 of its packed bytes and when it was pushed."""
+
+    sha256: str | None
+    at: datetime
+
+
+def _push_json(push: PushRecord) -> str:
+    return _dumps({"sha256": push.sha256, "time": _iso(push.at)})
+
+
+class Store:
+    """One board's keys in Redis."""
+
+    def __init__(self, client: Redis, board: str) -> None:
+        self.client = client
+        self.board = board
+        self.prefix = key_prefix(board)
+
+    def key(self, name: str) -> str:
+        """The full Redis key of ``name``."""
+        return self.prefix + name
+
+    # ------------------------------------------------------------------ snapshots
+
+    def load_snapshots(self) -> dict[str, Snapshot]:
+        """Every cached snapshot; a malformed one is logged and treated as absent."""
+        raw = self.client.hgetall(self.key("snapshots"))
+        out: dict[str, Snapshot] = {}
+        for field, value in raw.items():
+            name = field.decode("utf-8", "replace") if isinstance(field, bytes) else str(field)
+            try:
+                snap = snapshot_from_json(json.loads(value))
+            except ValueError as exc:  # json.JSONDecodeError is a ValueError too
+                log.warning("cached data of %s is unreadable and is ignored: %s", name, exc)
+                continue
+            out[snap.name] = snap
+        return out
+
+    def save_snapshots(self, snapshots: Mapping[str, Snapshot],
+                       *, keep: Iterable[str] | None = None) -> None:
+        """Write the snapshots; with ``keep``, forget sources no longer configured."""
+        key = self.key("snapshots")
+        pipe = self.client.pipeline(transaction=True)
+        if snapshots:
+            pipe.hset(key, mapping={name: _dumps(snapshot_to_json(snap))
+                                    for name, snap in snapshots.items()})
+        if keep is not None:
+            pipe.hkeys(key)
+        results = pipe.execute()
+        if keep is not None:
+            wanted = set(keep) | set(snapshots)
+            gone = [f for f in results[-1]
+                    if (f.decode() if isinstance(f, bytes) else f) not in wanted]
+            if gone:
+                self.client.hdel(key, *gone)
+
+    # ------------------------------------------------------------------ the lock
+
+    def lock(self, timeout: timedelta) -> Lock:
+        """The refresh lock: token-based, non-blocking, expiring after ``timeout``."""
+        from redis.lock import Lock
+
+        # thread_local=False: the token is the lock's, not the thread's, so any code
+        # holding this object (a signal handler, a watchdog) releases the same lock.
+        return Lock(self.client, self.key("lock"), timeout=timeout.total_seconds(),
+                    blocking=False, thread_local=False)
+
+    def lock_holder_ttl(self) -> float | None:
+        """Seconds until the lock expires, or None when nobody holds it."""
+        ttl = self.client.pttl(self.key("lock"))
+        return None if ttl is None or ttl < 0 else ttl / 1000.0
+
+    # ------------------------------------------------------------------ counters
+
+    def incr(self, counter: str, amount: int = 1) -> None:
+        """Add to one of ``COUNTERS``."""
+        if counter not in COUNTERS:
+            raise ValueError(f"unknown counter {counter!r}")
+        self.client.hincrby(self.key("counters"), counter, amount)
+
+    def counters(self) -> dict[str, int]:
+        """All counters, zero when never incremented."""
+        raw = self.client.hgetall(self.key("counters"))
+        got = {(k.decode() if isinstance(k, bytes) else k): int(v) for k, v in raw.items()}
+        return {name: got.get(name, 0) for name in COUNTERS}
+
+    # ------------------------------------------------------------------ refreshes
+
+    def begin_refresh(self, started_at: datetime, *, trigger: str, ttl: timedelta) -> None:
+        """Count a refresh that took the lock and mark it as running."""
+        pipe = self.client.pipeline(transaction=True)
+        pipe.hincrby(self.key("counters"), "started", 1)
+        pipe.set(self.key("running"), _dumps({"started_at": _iso(started_at), "trigger": trigger}),
+                 px=max(1, int(ttl.total_seconds() * 1000)))
+        pipe.execute()
+
+    def end_refresh(self, record: RefreshRecord, *, push: PushRecord | None = None) -> None:
+        """Record a finished (or skipped) refresh: history, counters, the pushed frame."""
+        pipe = self.client.pipeline(transaction=True)
+        counters = self.key("counters")
+        if record.outcome == "skipped-locked":
+            pipe.hincrby(counters, "skipped_locked", 1)
+        else:
+            pipe.delete(self.key("running"))
+            if record.outcome != "failed":
+                pipe.hincrby(counters, "completed", 1)
+            if record.outcome == "pushed":
+                pipe.hincrby(counters, "pushes", 1)
+            elif record.outcome == "unchanged":
+                pipe.hincrby(counters, "unchanged", 1)
+        if push is not None:
+            pipe.set(self.key("last_push"), _push_json(push))
+        pipe.lpush(self.key("recent"), _dumps(record.to_json()))
+        pipe.ltrim(self.key("recent"), 0, RECENT_MAX - 1)
+        pipe.execute()
+
+    def recent(self) -> list[dict[str, Any]]:
+        """The last refreshes, newest first."""
+        out = []
+        for raw in self.client.lrange(self.key("recent"), 0, RECENT_MAX - 1):
+            try:
+                out.append(json.loads(raw))
+            except ValueError:
+                continue
+        return out
+
+    def running(self) -> dict[str, Any] | None:
+        """The refresh in flight, if any."""
+        raw = self.client.get(self.key("running"))
+        try:
+            return json.loads(raw) if raw else None
+        except ValueError:
+            return None
+
+    def last_push(self) -> PushRecord | None:
+        """The frame on the panel, if any push was recorded."""
+        raw = self.client.get(self.key("last_push"))
+        if not raw:
+            return None
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            return None
+        at = _parse_iso(data.get("time"))
+        if at is None:
+            return None
+        return PushRecord(sha256=data.get("sha256"), at=at)
+
+    def save_push(self, push: PushRecord) -> None:
+        """Record what is now on the panel (``sha256`` None: unknown, push again)."""
+        self.client.set(self.key("last_push"), _push_json(push))
+
+    # ------------------------------------------------------------------ schedule
+
+    def set_next_run(self, when: datetime, *, now: datetime) -> None:
+        """Publish when the scheduler sends the next refresh; forgotten if it stops."""
+        ttl = max(0.0, when.timestamp() - now.timestamp()) + 120.0
+        self.client.set(self.key("next_run"), _dumps({"time": _iso(when), "written_at": _iso(now)}),
+                        px=int(ttl * 1000))
+
+    def next_run(self) -> datetime | None:
+        """When the scheduler said it sends the next refresh (None: no scheduler running)."""
+        raw = self.client.get(self.key("next_run"))
+        if not raw:
+            return None
+        try:
+            return _parse_iso(json.loads(raw).get("time"))
+        except ValueError:
+            return None
+
+    # ------------------------------------------------------------------ status
+
+    def status(self, config: Config, now: datetime) -> dict[str, Any]:
+        """The ``homeboard status --json`` document (reads Redis only)."""
+        from homeboard.model import compose
+
+        snapshots = self.load_snapshots()
+        state = compose(config, snapshots, now)
+        sources: dict[str, dict[str, Any]] = {}
+        for src in state.sources:
+            age = now.timestamp() - src.fetched_at.timestamp() if src.fetched_at else None
+            sources[src.name] = {
+                "fetched_at": _iso(src.fetched_at),
+                "status": src.status,
+                "last_error": src.last_error,
+                "age_seconds": round(age, 1) if age is not None else None,
+            }
+        recent = self.recent()
+        push = self.last_push()
+        next_run = self.next_run()
+        return {
+            "board": self.board,
+            "now": _iso(now),
+            "counters": self.counters(),
+            "last_refresh": recent[0] if recent else None,
+            "running": self.running(),
+            "recent": recent,
+            "last_push": {"sha256": push.sha256, "time": _iso(push.at)} if push else None,
+            "next_run": _iso(next_run.astimezone(now.tzinfo) if next_run else None),
+            "sources": sources,
+        }
+
+
+__all__ = ["COUNTERS", "OUTCOMES", "RECENT_MAX", "Outcome", "PushRecord", "RefreshRecord", "Store",
+           "key_prefix"]

@@ -1,0 +1,545 @@
+"""Celery, kept thin: when refreshes run. What a refresh does is ``service.refresh``.
+
+One process runs everything for one board (``homeboard run``): a solo-pool worker
+with a concurrency of one, and beat as a thread of that worker (a bootstep), not
+``-B``, which would fork a second process. The rules from the seeds (DESIGN.md):
+
+- no eta, no countdown, no task retries: cadence is beat's job, and a source that
+  failed is tried again at the next tick;
+- every message carries ``expires`` shorter than its interval, so a backlog built up
+  while the worker was busy or down is dropped (and counted), never replayed;
+- JSON only, no result backend, prefetch of one, early acknowledgement;
+- the broker connection is retried on startup and forever after, with socket
+  timeouts and health checks so that a dead connection is noticed;
+- nothing depends on ``celery inspect``: the worker runs without remote control,
+  and ``homeboard status`` reads the board's own keys.
+
+Every key, the broker's included, is under ``homeboard:{board}:``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import socket
+import time as _time
+from datetime import datetime, time, timedelta, tzinfo
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from celery import Celery, bootsteps
+from celery.beat import Scheduler
+from celery.schedules import BaseSchedule, schedstate
+
+from homeboard import service
+from homeboard.errors import HomeboardError
+from homeboard.store import key_prefix
+
+if TYPE_CHECKING:
+    from homeboard.app import App
+    from homeboard.config import Config, QuietHours
+
+log = logging.getLogger("homeboard.tasks")
+
+REFRESH_TASK = "homeboard.refresh"
+QUEUE = "refresh"
+#: A message is dropped when it waited longer than this share of the interval.
+EXPIRES_FRACTION = 0.8
+#: Exit status when the worker cannot be made to consume again (systemd restarts it).
+EXIT_WEDGED = 75
+#: How long beat waits at most between looks at its schedule (it ticks at least this often).
+BEAT_MAX_SLEEP = 1.0
+
+
+# --------------------------------------------------------------------------- schedules
+
+
+def _aware(moment: datetime, tz: tzinfo) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=tz)
+
+
+def _seconds(start: datetime, end: datetime) -> float:
+    """Real seconds from ``start`` to ``end``: aware datetimes sharing a tzinfo subtract as
+    wall-clock times, which is an hour off across a DST change."""
+    return end.timestamp() - start.timestamp()
+
+
+def _next_local(now: datetime, at: time, tz: tzinfo) -> datetime:
+    """The first local wall-clock ``at`` after ``now`` (today or tomorrow)."""
+    local = now.astimezone(tz)
+    candidate = datetime.combine(local.date(), at, tz)
+    if candidate <= local:
+        candidate = datetime.combine(local.date() + timedelta(days=1), at, tz)
+    return candidate
+
+
+class BoardCadence(BaseSchedule):
+    """Every ``interval``; inside the quiet hours (local time) every ``quiet.interval``.
+
+    Switching between the two happens at the window's edges: when the quiet hours end,
+    a refresh is due as soon as the day-time interval has passed since the last one.
+    A clock that jumped backwards (a Pi without a battery clock) makes a refresh due
+    at once instead of waiting for the lost time to come round again.
+    """
+
+    def __init__(self, interval: timedelta, quiet: QuietHours | None, tz: tzinfo,
+                 *, nowfun: Any = None, app: Any = None) -> None:
+        super().__init__(nowfun=nowfun, app=app)
+        self.interval = interval
+        self.quiet = quiet
+        self.zone = tz
+
+    def now(self) -> datetime:
+        """The current moment in the board's time zone."""
+        return self.nowfun() if self.nowfun else datetime.now(self.zone)
+
+    def interval_at(self, moment: datetime) -> timedelta:
+        """The interval in force at ``moment``."""
+        local = moment.astimezone(self.zone)
+        if self.quiet is not None and self.quiet.covers(local.time().replace(tzinfo=None)):
+            return self.quiet.interval
+        return self.interval
+
+    def _until_edge(self, now: datetime) -> float:
+        """Seconds until the quiet window next opens or closes (inf without one)."""
+        if self.quiet is None:
+            return math.inf
+        edges = (_next_local(now, self.quiet.start, self.zone),
+                 _next_local(now, self.quiet.end, self.zone))
+        return max(0.5, min(_seconds(now, edge) for edge in edges))
+
+    def is_due(self, last_run_at: datetime) -> schedstate:  # type: ignore[override]
+        """(due now?, seconds until the next look) given the last run."""
+        now = self.now()
+        elapsed = _seconds(_aware(last_run_at, self.zone), now)
+        interval = self.interval_at(now).total_seconds()
+        edge = self._until_edge(now)
+        if elapsed < 0 or elapsed >= interval:
+            return schedstate(True, min(interval, edge))
+        return schedstate(False, min(interval - elapsed, edge))
+
+    def remaining_estimate(self, last_run_at: datetime) -> timedelta:
+        """Time until the next refresh is due."""
+        due, wait = self.is_due(last_run_at)
+        return timedelta(0) if due else timedelta(seconds=wait)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, BoardCadence):
+            return (self.interval, self.quiet, str(self.zone)) == (
+                other.interval, other.quiet, str(other.zone))
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.interval, str(self.zone)))
+
+    def __repr__(self) -> str:
+        quiet = ""
+        if self.quiet is not None:
+            quiet = (f", every {self.quiet.interval} from {self.quiet.start:%H:%M}"
+                     f" to {self.quiet.end:%H:%M}")
+        return f"<every {self.interval}{quiet} ({self.zone})>"
+
+
+class LocalMidnight(BaseSchedule):
+    """Once just after each local midnight, so the date on the board is never wrong."""
+
+    def __init__(self, tz: tzinfo, *, nowfun: Any = None, app: Any = None) -> None:
+        super().__init__(nowfun=nowfun, app=app)
+        self.zone = tz
+
+    def now(self) -> datetime:
+        """The current moment in the board's time zone."""
+        return self.nowfun() if self.nowfun else datetime.now(self.zone)
+
+    def is_due(self, last_run_at: datetime) -> schedstate:  # type: ignore[override]
+        """Due when the local date differs from the last run's."""
+        now = self.now()
+        wait = max(0.5, _seconds(now, _next_local(now, time(0), self.zone)))
+        last = _aware(last_run_at, self.zone).astimezone(self.zone).date()
+        return schedstate(now.astimezone(self.zone).date() != last, wait)
+
+    def remaining_estimate(self, last_run_at: datetime) -> timedelta:
+        """Time until the next local midnight."""
+        due, wait = self.is_due(last_run_at)
+        return timedelta(0) if due else timedelta(seconds=wait)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, LocalMidnight):
+            return str(self.zone) == str(other.zone)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(str(self.zone))
+
+    def __repr__(self) -> str:
+        return f"<at local midnight ({self.zone})>"
+
+
+def expires_seconds(config: Config) -> float:
+    """How long a refresh message may wait in the queue: shorter than every interval."""
+    return EXPIRES_FRACTION * config.schedule.interval.total_seconds()
+
+
+def beat_schedule(config: Config, *, nowfun: Any = None) -> dict[str, dict[str, Any]]:
+    """The beat entries: the regular cadence (with quiet hours) and a midnight refresh."""
+    expires = expires_seconds(config)
+    tz = config.tz
+    return {
+        "refresh": {
+            "task": REFRESH_TASK,
+            "schedule": BoardCadence(config.schedule.interval, config.schedule.quiet_hours, tz,
+                                     nowfun=nowfun),
+            "kwargs": {"trigger": "schedule"},
+            "options": {"expires": expires},
+        },
+        "midnight": {
+            "task": REFRESH_TASK,
+            "schedule": LocalMidnight(tz, nowfun=nowfun),
+            "kwargs": {"trigger": "midnight"},
+            "options": {"expires": expires},
+        },
+    }
+
+
+class ConsumerWatch:
+    """Notices a worker that stopped taking messages from Redis, and makes it reconnect.
+
+    Celery's consumer can lose its Redis connection without noticing: when Redis goes
+    away while the solo pool runs a refresh, the acknowledgement that follows fails,
+    the connection is dropped from the event loop, and the worker idles forever while
+    beat's messages pile up (measured with Celery 5.6.3 and 5.7.0, kombu 5.7.0). The
+    beat thread therefore looks at the queue: messages waiting while the worker is idle,
+    and still waiting ``NUDGE_AFTER`` seconds later with no refresh taken, mean a wedged
+    consumer. It is told to reconnect through its event loop, as a lost connection
+    would; if that does not help within ``GIVE_UP_AFTER`` seconds the process exits and
+    systemd starts a fresh one.
+    """
+
+    NUDGE_AFTER = 3.0
+    GIVE_UP_AFTER = 90.0
+
+    def __init__(self, queue_key: str, *, clock: Any = None) -> None:
+        self.queue_key = queue_key
+        self.clock = clock or _time.monotonic
+        self.consumer: Any = None
+        self.busy = False
+        self.taken = 0  # messages taken: refreshes started or expired messages dropped
+        self._seen: tuple[float, int] | None = None  # (when, taken) messages were first seen
+        self._nudged_at: float | None = None
+
+    def attach(self, consumer: Any) -> None:
+        """Remember the worker's consumer (from ``worker_ready``)."""
+        self.consumer = consumer
+
+    def started(self) -> None:
+        """A refresh task started."""
+        self.busy = True
+        self.taken += 1
+
+    def finished(self) -> None:
+        """A refresh task ended."""
+        self.busy = False
+        self._seen = None  # waiting messages are normal right after a long refresh
+
+    def dropped(self) -> None:
+        """An expired message was taken and dropped."""
+        self.taken += 1
+
+    def check(self, waiting: int) -> str | None:
+        """Given the queue length now: None, ``"nudge"`` or ``"give-up"``."""
+        now = self.clock()
+        if waiting == 0 or self.busy:
+            self._seen = None
+            self._nudged_at = None
+            return None
+        if self._seen is None or self._seen[1] != self.taken:
+            self._seen = (now, self.taken)
+            self._nudged_at = None
+            return None
+        if now - self._seen[0] < self.NUDGE_AFTER:
+            return None
+        if self._nudged_at is None:
+            self._nudged_at = now
+            return "nudge"
+        if now - self._nudged_at >= self.GIVE_UP_AFTER:
+            return "give-up"
+        return None
+
+    def nudge(self) -> bool:
+        """Make the consumer reconnect, from its own event loop (thread-safe)."""
+        import redis
+
+        hub = getattr(self.consumer, "hub", None)
+        if hub is None:
+            return False
+
+        def reconnect() -> None:
+            # Raised inside the worker's loop, it is handled like any lost connection:
+            # the consumer closes its channel, reconnects and consumes again.
+            raise redis.ConnectionError("the worker stopped taking messages; reconnecting")
+
+        hub.call_soon(reconnect)
+        return True
+
+
+class BoardScheduler(Scheduler):
+    """beat's in-memory scheduler (no shelve file) that publishes its next run to Redis."""
+
+    #: Seconds between two looks at the queue for a wedged consumer.
+    WATCH_EVERY = 1.0
+
+    def __init__(self, *args: Any, board_app: App, watch: ConsumerWatch | None = None,
+                 **kwargs: Any) -> None:
+        self.board_app = board_app
+        self.watch = watch
+        self._published: datetime | None = None
+        self._watched_at = 0.0
+        super().__init__(*args, **kwargs)
+
+    def setup_schedule(self) -> None:
+        """Only our entries (no result-backend cleanup entry: there is no backend)."""
+        self.merge_inplace(self.app.conf.beat_schedule)
+
+    def tick(self, *args: Any, **kwargs: Any) -> float:
+        """One look at the schedule; then tell ``homeboard status`` when the next run is."""
+        delay = super().tick(*args, **kwargs)
+        self.publish_next_run()
+        self.watch_consumer()
+        return delay
+
+    def watch_consumer(self) -> None:
+        """Every few seconds, let the ``ConsumerWatch`` look at the queue."""
+        import redis
+
+        if self.watch is None or self.watch.consumer is None:
+            return
+        now = _time.monotonic()
+        if now - self._watched_at < self.WATCH_EVERY:
+            return
+        self._watched_at = now
+        try:
+            waiting = int(self.board_app.redis().llen(self.watch.queue_key))
+        except redis.RedisError:
+            waiting = 0  # Redis is away: the worker is reconnecting by itself
+        action = self.watch.check(waiting)
+        if action == "nudge":
+            log.warning("the worker is idle but %d refresh message(s) wait in Redis; "
+                        "reconnecting it", waiting)
+            self.watch.nudge()
+        elif action == "give-up":
+            log.critical("the worker still takes no messages from Redis; exiting so that the "
+                         "service is restarted")
+            logging.shutdown()
+            os._exit(EXIT_WEDGED)
+
+    def publish_next_run(self) -> None:
+        """Write the time of the next send to Redis when it changed."""
+        import redis
+
+        if not self.schedule:
+            return
+        now = self.board_app.now()
+        soonest = min(entry.is_due()[1] for entry in self.schedule.values())
+        when = datetime.fromtimestamp(now.timestamp() + soonest, tz=now.tzinfo)
+        if self._published is not None and abs(_seconds(self._published, when)) < 1:
+            return
+        try:
+            self.board_app.store().set_next_run(when, now=now)
+        except redis.RedisError:
+            return  # the worker logs the outage; try again at the next tick
+        self._published = when
+
+
+class ThreadedBeat(bootsteps.StartStopStep):
+    """Runs beat as a thread of the worker process (``-B`` would fork a second process)."""
+
+    label = "Beat (thread)"
+
+    def create(self, parent: Any) -> Any:
+        """Build the threaded beat service with the board's scheduler."""
+        from celery.beat import EmbeddedService
+
+        return EmbeddedService(parent.app, thread=True,
+                               scheduler_cls=parent.app.conf.beat_scheduler)
+
+
+# --------------------------------------------------------------------------- the app
+
+
+def celery_settings(config: Config) -> dict[str, Any]:
+    """Celery's settings for one board (pure: tests read them)."""
+    prefix = key_prefix(config.board)
+    return {
+        "broker_url": config.redis_url,
+        # Start before Redis and outlive its restarts: retry on startup and forever after.
+        "broker_connection_retry": True,
+        "broker_connection_retry_on_startup": True,
+        "broker_connection_max_retries": None,
+        "broker_channel_error_retry": True,
+        "broker_transport_options": {
+            "global_keyprefix": prefix,
+            # A dead or wedged Redis is noticed within seconds instead of never.
+            "socket_timeout": 10,
+            "socket_connect_timeout": 5,
+            "socket_keepalive": True,
+            "health_check_interval": 10,
+        },
+        "broker_pool_limit": 2,
+        "task_default_queue": QUEUE,
+        "task_create_missing_queues": True,
+        # JSON only, no results.
+        "task_serializer": "json",
+        "result_serializer": "json",
+        "event_serializer": "json",
+        "accept_content": ["json"],
+        "result_accept_content": ["json"],
+        "result_backend": None,
+        "task_ignore_result": True,
+        "result_expires": None,
+        "task_store_errors_even_if_ignored": False,
+        # One refresh at a time, acknowledged when it starts; nothing held back.
+        "task_acks_late": False,
+        "task_reject_on_worker_lost": False,
+        # Only acks_late tasks are affected (we have none); set to the 6.0 default.
+        "worker_cancel_long_running_tasks_on_connection_loss": True,
+        "worker_prefetch_multiplier": 1,
+        "worker_concurrency": 1,
+        "worker_pool": "solo",
+        # A refused publish gives up within a second or two; beat tries again next tick.
+        "task_publish_retry": True,
+        "task_publish_retry_policy": {
+            "max_retries": 3, "interval_start": 0, "interval_step": 0.5, "interval_max": 1,
+        },
+        # No remote control (no inspect), no events, no gossip: one node, its own status keys.
+        "worker_enable_remote_control": False,
+        "worker_send_task_events": False,
+        "task_send_sent_event": False,
+        # Our CLI configures logging; Celery must not take over the root logger or stdout.
+        "worker_hijack_root_logger": False,
+        "worker_redirect_stdouts": False,
+        "timezone": config.timezone,
+        "enable_utc": True,
+        "beat_schedule": beat_schedule(config),
+        "beat_max_loop_interval": BEAT_MAX_SLEEP,
+    }
+
+
+def create_celery(app: App) -> Celery:
+    """The Celery app of one board, with its refresh task and signal hooks."""
+    config = app.config
+    celery = Celery(f"homeboard-{config.board}", set_as_current=False, fixups=[])
+    celery.conf.update(celery_settings(config))
+    watch = ConsumerWatch(key_prefix(config.board) + QUEUE)
+    celery.conf.beat_scheduler = partial(BoardScheduler, board_app=app, watch=watch)
+    expires = expires_seconds(config)
+
+    @celery.task(name=REFRESH_TASK, ignore_result=True, acks_late=False)
+    def refresh_task(trigger: str = "schedule", force: bool = False) -> str:
+        """Refresh the board (see ``homeboard.service.refresh``)."""
+        watch.started()
+        try:
+            return service.refresh(app, force=bool(force), trigger=str(trigger)).outcome
+        except HomeboardError as exc:
+            log.error("refresh not run: %s", exc)
+            return "failed"
+        finally:
+            watch.finished()
+
+    def on_ready(sender: Any = None, **_: Any) -> None:
+        # A refresh as soon as the worker is ready, so the panel is current soon after
+        # a boot or a crash; the message expires like any other.
+        if getattr(sender, "app", None) is not celery:
+            return
+        watch.attach(sender)
+        try:
+            refresh_task.apply_async(kwargs={"trigger": "start"}, expires=expires)
+        except Exception as exc:  # noqa: BLE001 - a lost start refresh waits for the next tick
+            log.warning("could not queue the start-up refresh: %s", exc)
+
+    def on_revoked(sender: Any = None, request: Any = None, expired: bool = False,
+                   **_: Any) -> None:
+        if not expired:
+            return
+        import redis
+
+        watch.dropped()
+        log.info("dropped a refresh that waited longer than %.3g s in the queue", expires)
+        try:
+            app.store().incr("expired")
+        except redis.RedisError:
+            pass
+
+    from celery import signals
+
+    # Weak references by default: the handlers live as long as this Celery app does.
+    celery.homeboard_hooks = (on_ready, on_revoked)  # type: ignore[attr-defined]
+    celery.homeboard_watch = watch  # type: ignore[attr-defined]
+    signals.worker_ready.connect(on_ready)
+    signals.task_revoked.connect(on_revoked, sender=refresh_task)
+    celery.steps["worker"].add(ThreadedBeat)
+    return celery
+
+
+def tune_malloc() -> bool:
+    """Keep glibc from hoarding freed memory in a process that runs for years.
+
+    Each refresh allocates and frees frame-sized buffers (hundreds of KB), and beat runs
+    in a second thread. With glibc's defaults the mmap threshold creeps up after the
+    first such free and each thread gets its own arena, so freed buffers stay in the
+    process. A fixed threshold and two arenas measured 3.4 MB less PSS after 100
+    refreshes (56.3 against 59.7 MB). A no-op off glibc.
+    """
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return False
+    try:
+        libc = ctypes.CDLL(name)
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    m_mmap_threshold, m_arena_max = -3, -8  # from glibc's malloc.h
+    return bool(mallopt(m_mmap_threshold, 128 * 1024)) and bool(mallopt(m_arena_max, 2))
+
+
+def run_worker(app: App, *, loglevel: str = "INFO") -> int:
+    """Run the service until it is stopped: solo worker, beat thread, one process."""
+    from homeboard.app import safe_url
+
+    config = app.config
+    tune_malloc()
+    celery = create_celery(app)
+    quiet = config.schedule.quiet_hours
+    log.info(
+        "service starting: board %s, Redis %s, every %s%s, display %s",
+        config.board, safe_url(config.redis_url), config.schedule.interval,
+        f" ({quiet.interval} from {quiet.start:%H:%M} to {quiet.end:%H:%M})" if quiet else "",
+        config.display.driver,
+    )
+    worker = celery.Worker(
+        hostname=f"homeboard-{config.board}@{socket.gethostname()}",
+        pool_cls="solo",
+        concurrency=1,
+        loglevel=loglevel,
+        quiet=True,
+        without_gossip=True,
+        without_mingle=True,
+        without_heartbeat=True,
+        optimization="fair",
+    )
+    if loglevel != "DEBUG":
+        # One line per refresh is ours; Celery's per-message lines (received, succeeded,
+        # sent, discarded) would triple the journal over the years. Warnings still show.
+        for name in ("celery.app.trace", "celery.worker.strategy", "celery.worker.request",
+                     "celery.beat"):
+            logging.getLogger(name).setLevel(logging.WARNING)
+    worker.start()
+    return int(worker.exitcode or 0)
+
+
+__all__ = ["EXIT_WEDGED", "QUEUE", "REFRESH_TASK", "BoardCadence", "BoardScheduler",
+           "ConsumerWatch", "LocalMidnight", "ThreadedBeat", "beat_schedule", "celery_settings",
+           "create_celery", "expires_seconds", "run_worker", "tune_malloc"]

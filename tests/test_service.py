@@ -1,0 +1,231 @@
+"""One refresh cycle, called directly (not through Celery): lock, fetch, cache, push."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+import textwrap
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from boardkit import FakeOpenMeteo, pushes, write_config, write_ics
+
+from homeboard import service
+from homeboard.app import App, RedisUnavailable, build_app
+from homeboard.config import load_config
+from homeboard.service import RefreshTimeout, refresh, show_on_panel, time_limit
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Board:
+    app: App
+    weather: FakeOpenMeteo
+    out: Path
+    tmp: Path
+
+
+def make_board(tmp_path: Path, redis_url: str, weather: FakeOpenMeteo, **options: str) -> Board:
+    out = tmp_path / "frames"
+    ics = write_ics(tmp_path / "family.ics")
+    options.setdefault("ics_url", ics.as_uri())
+    config = load_config(write_config(tmp_path / "config.yaml", redis_url=redis_url,
+                                      weather_url=weather.url, output_dir=out, **options))
+    return Board(build_app(config), weather, out, tmp_path)
+
+
+@pytest.fixture
+def board(tmp_path: Path, redis_server, fake_weather: FakeOpenMeteo) -> Board:  # type: ignore[no-untyped-def]
+    made = make_board(tmp_path, redis_server.url, fake_weather)
+    yield made  # type: ignore[misc]
+    made.app.close()
+
+
+def test_a_refresh_pushes_then_leaves_an_unchanged_panel_alone(board: Board) -> None:
+    first = refresh(board.app)
+    assert first.outcome == "pushed"
+    assert (board.out / "latest.png").exists()
+    assert [p["sha256"] for p in pushes(board.out)] == [first.record.sha256]
+    second = refresh(board.app)
+    assert second.outcome == "unchanged"
+    assert len(pushes(board.out)) == 1  # no flash for nothing
+    board.weather.temperature = 25.0
+    third = refresh(board.app)
+    assert third.outcome == "pushed" and len(pushes(board.out)) == 2
+    counters = board.app.store().counters()
+    assert counters["started"] == 3 and counters["completed"] == 3
+    assert counters["pushes"] == 2 and counters["unchanged"] == 1
+
+
+def test_force_pushes_an_unchanged_frame(board: Board) -> None:
+    refresh(board.app)
+    assert refresh(board.app, force=True).outcome == "pushed"
+    assert len(pushes(board.out)) == 2
+
+
+def test_last_good_data_is_cached_with_its_fetch_time(board: Board) -> None:
+    refresh(board.app)
+    snaps = board.app.store().load_snapshots()
+    assert set(snaps) == {"weather", "calendar:Family", "special"}
+    assert snaps["weather"].data.current.temperature == 11.0  # type: ignore[union-attr]
+    assert snaps["weather"].fetched_at is not None
+
+
+def test_a_held_lock_means_skip_at_once_and_count_it(board: Board) -> None:
+    other = board.app.store().lock(board.app.config.schedule.lock_timeout)
+    assert other.acquire(blocking=False)
+    started = time.monotonic()
+    result = refresh(board.app)
+    assert time.monotonic() - started < 1.0  # never waits for the lock
+    assert result.outcome == "skipped-locked"
+    assert pushes(board.out) == []
+    store = board.app.store()
+    assert store.counters()["skipped_locked"] == 1
+    assert store.recent()[0]["outcome"] == "skipped-locked"
+    other.release()
+    assert refresh(board.app).outcome == "pushed"
+
+
+def test_an_overrunning_refresh_is_stopped_and_its_lock_released(
+    tmp_path: Path, redis_server, fake_weather: FakeOpenMeteo,  # type: ignore[no-untyped-def]
+) -> None:
+    board = make_board(tmp_path, redis_server.url, fake_weather, refresh_timeout="1s",
+                       lock_timeout="10s", weather_timeout="30s")
+    fake_weather.delay = 8.0
+    started = time.monotonic()
+    result = refresh(board.app)
+    took = time.monotonic() - started
+    assert result.outcome == "failed"
+    assert "stopped after 1 s" in (result.record.error or "")
+    assert took < 3.0
+    assert board.app.store().lock_holder_ttl() is None  # released, not left to expire
+    assert board.app.store().running() is None
+    fake_weather.delay = 0
+    assert refresh(board.app).outcome == "pushed"
+
+
+def test_every_source_failing_still_pushes_the_last_good_data_marked_stale(
+    tmp_path: Path, redis_server, fake_weather: FakeOpenMeteo,  # type: ignore[no-untyped-def]
+) -> None:
+    board = make_board(tmp_path, redis_server.url, fake_weather, max_age="2s")
+    assert refresh(board.app).outcome == "pushed"
+    fake_weather.fail = True
+    (tmp_path / "family.ics").unlink()
+    time.sleep(2.2)  # past max_age: the data are now old
+    result = refresh(board.app)
+    assert result.outcome == "pushed"  # the stale marks changed the frame
+    assert result.state is not None
+    status = {s.name: s.status for s in result.state.sources}
+    assert status == {"weather": "stale", "calendar:Family": "stale"}
+    assert result.state.current is not None and result.state.current.temperature == 11.0
+    errors = {s.name: s.last_error for s in result.state.sources}
+    assert "test says no" in (errors["weather"] or "")
+    assert len(pushes(board.out)) == 2
+
+
+def test_no_network_and_an_empty_cache_push_an_unavailable_frame(
+    tmp_path: Path, redis_server, fake_weather: FakeOpenMeteo,  # type: ignore[no-untyped-def]
+) -> None:
+    fake_weather.down()
+    board = make_board(tmp_path, redis_server.url, fake_weather,
+                       ics_url=f"http://127.0.0.1:{fake_weather.port}/family.ics")
+    result = refresh(board.app)
+    assert result.outcome == "pushed"
+    assert result.state is not None
+    assert {s.status for s in result.state.sources} == {"unavailable"}
+    assert (board.out / "latest.png").exists()
+
+
+def test_a_failed_push_is_recorded_and_retried_at_the_next_refresh(board: Board) -> None:
+    board.out.parent.mkdir(parents=True, exist_ok=True)
+    board.out.write_text("not a directory")  # the mock cannot write its frames
+    result = refresh(board.app)
+    assert result.outcome == "failed" and result.record.error
+    assert board.app.store().last_push() is None
+    board.out.unlink()
+    assert refresh(board.app).outcome == "pushed"
+
+
+def test_redis_down_is_one_clear_error(tmp_path: Path, fake_weather: FakeOpenMeteo) -> None:
+    from conftest import free_port
+
+    board = make_board(tmp_path, f"redis://:hunter2@127.0.0.1:{free_port()}/0", fake_weather)
+    with pytest.raises(RedisUnavailable) as info:
+        refresh(board.app)
+    assert "is redis-server running?" in str(info.value)
+    assert "hunter2" not in str(info.value)
+
+
+def test_one_info_line_per_refresh_with_outcome_and_durations(
+    board: Board, caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="homeboard.refresh")
+    refresh(board.app)
+    lines = [r.getMessage() for r in caplog.records if r.name == "homeboard.refresh"]
+    assert len(lines) == 1
+    assert lines[0].startswith("refresh pushed (schedule) in ")
+    for part in ("fetch ", "render ", "push ", "weather fresh"):
+        assert part in lines[0]
+
+
+def test_secrets_stay_out_of_logs_and_status(
+    tmp_path: Path, redis_server, fake_weather: FakeOpenMeteo,  # type: ignore[no-untyped-def]
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    fake_weather.down()
+    secret_url = (f"http://family:pa55word@127.0.0.1:{fake_weather.port}"
+                  "/private-0123456789abcdef/basic.ics?token=s3cr3t-t0ken")
+    board = make_board(tmp_path, redis_server.url, fake_weather, ics_url=secret_url)
+    caplog.set_level(logging.DEBUG)
+    refresh(board.app)
+    status = board.app.store().status(board.app.config, board.app.now())
+    for secret in ("pa55word", "s3cr3t-t0ken", "0123456789abcdef"):
+        assert secret not in caplog.text
+        assert secret not in str(status)
+
+
+def test_display_test_then_refresh_draws_the_board_again(board: Board) -> None:
+    board_frame = refresh(board.app).record.sha256
+    shown = show_on_panel(board.app, "test")
+    assert shown.outcome == "pushed" and shown.record.sha256 != board_frame
+    again = refresh(board.app)
+    assert again.outcome == "pushed" and again.record.sha256 == board_frame
+    assert [p["sha256"] for p in pushes(board.out)][-1] == board_frame
+
+
+def test_the_hard_limit_is_below_the_lock_timeout(tmp_path: Path) -> None:
+    config = load_config(write_config(tmp_path / "c.yaml", redis_url="redis://127.0.0.1/0",
+                                      weather_url="http://127.0.0.1:9", output_dir=tmp_path,
+                                      refresh_timeout="5m", lock_timeout="5m1s"))
+    hard = service.hard_limit(config.schedule)
+    assert 300 < hard < 301
+
+
+def test_the_soft_limit_interrupts_a_blocking_wait() -> None:
+    started = time.monotonic()
+    with pytest.raises(RefreshTimeout), time_limit(0.3):
+        time.sleep(5)
+    assert time.monotonic() - started < 1.0
+
+
+def test_a_refresh_that_ignores_its_stop_ends_the_process() -> None:
+    # SIGALRM blocked stands for code stuck in C that never returns to Python.
+    script = textwrap.dedent("""
+        import signal, time
+        from homeboard.service import time_limit
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+        with time_limit(0.2, hard=0.6):
+            time.sleep(10)
+        print("not reached")
+    """)
+    started = time.monotonic()
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=20, cwd=REPO)
+    assert proc.returncode == service.EXIT_HUNG
+    assert "did not stop" in proc.stderr
+    assert "not reached" not in proc.stdout
+    assert time.monotonic() - started < 8

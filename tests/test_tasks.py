@@ -1,0 +1,265 @@
+"""The Celery side: settings from the seeds' rules, the beat schedule, quiet hours, midnight."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from boardkit import write_config
+
+from homeboard.app import build_app
+from homeboard.config import Config, QuietHours, load_config
+from homeboard.tasks import (
+    REFRESH_TASK,
+    BoardCadence,
+    BoardScheduler,
+    LocalMidnight,
+    beat_schedule,
+    celery_settings,
+    create_celery,
+    expires_seconds,
+)
+
+LA = ZoneInfo("America/Los_Angeles")
+REPO = Path(__file__).resolve().parent.parent
+
+
+def board_config(tmp_path: Path, *, interval: str = "15m", schedule_extra: str = "",
+                 redis_url: str = "redis://127.0.0.1:6379/0", board: str = "hall") -> Config:
+    path = write_config(tmp_path / "config.yaml", redis_url=redis_url,
+                        weather_url="http://127.0.0.1:9", output_dir=tmp_path / "out",
+                        board=board, interval=interval, schedule_extra=schedule_extra,
+                        refresh_timeout="5m", lock_timeout="10m")
+    return load_config(path)
+
+
+class Clock:
+    """A settable clock."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+# --------------------------------------------------------------------------- settings
+
+
+def test_settings_follow_the_rules_of_the_seeds(tmp_path: Path) -> None:
+    s = celery_settings(board_config(tmp_path))
+    # JSON only, never pickle, and no result backend.
+    assert s["task_serializer"] == "json"
+    assert s["accept_content"] == ["json"]
+    assert s["result_backend"] is None and s["task_ignore_result"] is True
+    # One at a time, nothing held back, acknowledged at start.
+    assert s["worker_prefetch_multiplier"] == 1
+    assert s["worker_concurrency"] == 1 and s["worker_pool"] == "solo"
+    assert s["task_acks_late"] is False
+    # Redis may come late and may restart: retry on startup and forever.
+    assert s["broker_connection_retry_on_startup"] is True
+    assert s["broker_connection_max_retries"] is None
+    opts = s["broker_transport_options"]
+    assert opts["socket_timeout"] > 0 and opts["socket_connect_timeout"] > 0
+    assert opts["health_check_interval"] > 0
+    # No remote control: nothing can depend on `celery inspect`.
+    assert s["worker_enable_remote_control"] is False
+
+
+def test_every_broker_key_is_under_the_board_prefix(tmp_path: Path) -> None:
+    s = celery_settings(board_config(tmp_path, board="kitchen"))
+    assert s["broker_transport_options"]["global_keyprefix"] == "homeboard:kitchen:"
+    assert s["broker_url"] == "redis://127.0.0.1:6379/0"
+
+
+def test_every_beat_entry_expires_before_its_next_tick(tmp_path: Path) -> None:
+    config = board_config(tmp_path, interval="15m", schedule_extra=(
+        "  quiet_hours:\n    start: '21:00'\n    end: '07:00'\n    interval: 1h\n"))
+    entries = beat_schedule(config)
+    assert set(entries) == {"refresh", "midnight"}
+    for entry in entries.values():
+        assert entry["task"] == REFRESH_TASK
+        assert 0 < entry["options"]["expires"] < 15 * 60
+        assert not {"eta", "countdown"} & set(entry["options"])
+    assert expires_seconds(config) == pytest.approx(0.8 * 15 * 60)
+
+
+def test_a_seconds_long_interval_expires_within_it(tmp_path: Path) -> None:
+    config = board_config(tmp_path, interval="1s")
+    assert 0 < expires_seconds(config) < 1
+
+
+def test_no_eta_countdown_retry_or_pickle_in_the_package() -> None:
+    pattern = re.compile(r"\b(countdown|eta)\s*=|\.retry\(|autoretry_for|import pickle"
+                         r"|pickle\.(loads?|dumps?)|serializer.*pickle")
+    hits = []
+    for path in (REPO / "homeboard").rglob("*.py"):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if pattern.search(line) and not line.lstrip().startswith("#"):
+                hits.append(f"{path.relative_to(REPO)}:{number}: {line.strip()}")
+    assert hits == []
+
+
+# --------------------------------------------------------------------------- cadence
+
+
+def test_cadence_is_the_interval_by_day() -> None:
+    clock = Clock(datetime(2026, 11, 25, 10, 0, tzinfo=LA))
+    cadence = BoardCadence(timedelta(minutes=15), None, LA, nowfun=clock)
+    last = clock.now - timedelta(minutes=14)
+    due, wait = cadence.is_due(last)
+    assert not due and wait == pytest.approx(60)
+    clock.now += timedelta(minutes=1)
+    due, wait = cadence.is_due(last)
+    assert due and wait == pytest.approx(15 * 60)
+
+
+QUIET = QuietHours(start=time(21, 0), end=time(7, 0), interval=timedelta(hours=1))
+
+
+def test_quiet_hours_use_their_slower_interval() -> None:
+    clock = Clock(datetime(2026, 11, 25, 23, 0, tzinfo=LA))
+    cadence = BoardCadence(timedelta(minutes=15), QUIET, LA, nowfun=clock)
+    assert cadence.interval_at(clock.now) == timedelta(hours=1)
+    assert cadence.interval_at(datetime(2026, 11, 25, 12, 0, tzinfo=LA)) == timedelta(minutes=15)
+    # 20 minutes after the last run: by day it would be due, at night it is not.
+    due, wait = cadence.is_due(clock.now - timedelta(minutes=20))
+    assert not due and wait == pytest.approx(40 * 60)
+
+
+def test_quiet_hours_end_brings_back_the_day_cadence_at_once() -> None:
+    # Last run at 06:30 (quiet, hourly); at 07:00 the 15-minute cadence is back,
+    # and 30 minutes have passed, so a refresh is due at 07:00, not at 07:30.
+    clock = Clock(datetime(2026, 11, 26, 6, 59, 59, tzinfo=LA))
+    cadence = BoardCadence(timedelta(minutes=15), QUIET, LA, nowfun=clock)
+    last = datetime(2026, 11, 26, 6, 30, tzinfo=LA)
+    due, wait = cadence.is_due(last)
+    assert not due and wait == pytest.approx(1, abs=0.01)  # looks again at the edge
+    clock.now = datetime(2026, 11, 26, 7, 0, 0, tzinfo=LA)
+    assert cadence.is_due(last)[0]
+
+
+def test_a_clock_that_jumped_back_does_not_stall_the_board() -> None:
+    clock = Clock(datetime(2026, 11, 25, 10, 0, tzinfo=LA))
+    cadence = BoardCadence(timedelta(minutes=15), None, LA, nowfun=clock)
+    # The last run was stamped by a clock two hours fast (a Pi without RTC before NTP).
+    assert cadence.is_due(clock.now + timedelta(hours=2))[0]
+
+
+def test_midnight_refresh_is_due_just_after_local_midnight() -> None:
+    clock = Clock(datetime(2026, 11, 25, 23, 59, 58, tzinfo=LA))
+    midnight = LocalMidnight(LA, nowfun=clock)
+    last = datetime(2026, 11, 25, 7, 0, tzinfo=LA)
+    due, wait = midnight.is_due(last)
+    assert not due and wait == pytest.approx(2)
+    clock.now = datetime(2026, 11, 26, 0, 0, 0, 1000, tzinfo=LA)
+    due, wait = midnight.is_due(last)
+    assert due and wait == pytest.approx(24 * 3600, abs=1)
+    # Midnight is local: 00:00 UTC is 16:00 in Los Angeles and is not it.
+    clock.now = datetime(2026, 11, 26, 0, 0, 1, tzinfo=ZoneInfo("UTC"))
+    assert not midnight.is_due(datetime(2026, 11, 25, 15, 0, tzinfo=LA))[0]
+
+
+def test_midnight_on_a_dst_day_is_the_real_next_midnight() -> None:
+    # 2026-11-01: clocks go back at 02:00 in Los Angeles, so that day has 25 hours.
+    clock = Clock(datetime(2026, 11, 1, 0, 0, 30, tzinfo=LA))
+    midnight = LocalMidnight(LA, nowfun=clock)
+    due, wait = midnight.is_due(datetime(2026, 10, 31, 23, 0, tzinfo=LA))
+    assert due and wait == pytest.approx(25 * 3600 - 30, abs=1)
+
+
+# --------------------------------------------------------------------------- the app
+
+
+def test_the_celery_app_has_one_refresh_task_and_the_board_schedule(tmp_path: Path) -> None:
+    app = build_app(board_config(tmp_path))
+    celery = create_celery(app)
+    assert REFRESH_TASK in celery.tasks
+    assert set(celery.conf.beat_schedule) == {"refresh", "midnight"}
+    assert celery.conf.worker_prefetch_multiplier == 1
+
+
+def test_the_scheduler_publishes_its_next_run(tmp_path: Path, redis_server) -> None:  # type: ignore[no-untyped-def]
+    clock = Clock(datetime(2026, 11, 25, 10, 0, tzinfo=LA))
+    app = build_app(board_config(tmp_path, redis_url=redis_server.url, interval="15m"),
+                    clock=clock)
+    celery = create_celery(app)
+    celery.conf.beat_schedule = beat_schedule(app.config, nowfun=clock)
+    scheduler = BoardScheduler(app=celery, board_app=app, lazy=False)
+    scheduler.publish_next_run()
+    assert app.store().next_run() == clock.now + timedelta(minutes=15)
+    assert set(scheduler.schedule) == {"refresh", "midnight"}  # no backend-cleanup entry
+
+
+# --------------------------------------------------------------------------- consumer watch
+
+
+class Ticker:
+    """A settable monotonic clock."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_consumer_that_takes_nothing_while_idle_is_nudged_then_given_up() -> None:
+    from homeboard.tasks import ConsumerWatch
+
+    clock = Ticker()
+    watch = ConsumerWatch("homeboard:test:refresh", clock=clock)
+    assert watch.check(2) is None  # first sight of waiting messages
+    clock.now += ConsumerWatch.NUDGE_AFTER - 0.5
+    assert watch.check(2) is None  # not long enough yet
+    clock.now += 1
+    assert watch.check(3) == "nudge"
+    clock.now += 10
+    assert watch.check(3) is None  # one nudge, then patience
+    clock.now += ConsumerWatch.GIVE_UP_AFTER
+    assert watch.check(3) == "give-up"
+
+
+def test_a_busy_or_consuming_worker_is_left_alone() -> None:
+    from homeboard.tasks import ConsumerWatch
+
+    clock = Ticker()
+    watch = ConsumerWatch("q", clock=clock)
+    watch.started()  # a long refresh: messages wait, as they should
+    for _ in range(10):
+        clock.now += ConsumerWatch.NUDGE_AFTER
+        assert watch.check(4) is None
+    watch.finished()
+    assert watch.check(4) is None
+    clock.now += 0.2
+    watch.dropped()  # the worker takes the backlog (expired messages)
+    clock.now += ConsumerWatch.NUDGE_AFTER
+    assert watch.check(3) is None  # it is taking messages: no nudge
+    assert watch.check(0) is None
+
+
+def test_the_nudge_goes_through_the_workers_event_loop() -> None:
+    import redis
+
+    from homeboard.tasks import ConsumerWatch
+
+    class Hub:
+        def __init__(self) -> None:
+            self.callbacks: list[object] = []
+
+        def call_soon(self, callback: object) -> None:
+            self.callbacks.append(callback)
+
+    class Consumer:
+        hub = Hub()
+
+    watch = ConsumerWatch("q")
+    assert not watch.nudge()  # no consumer yet
+    watch.attach(Consumer())
+    assert watch.nudge()
+    (callback,) = Consumer.hub.callbacks
+    with pytest.raises(redis.ConnectionError):
+        callback()  # type: ignore[operator]
