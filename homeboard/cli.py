@@ -229,8 +229,41 @@ def state(obj: CliContext, demo: bool, scenario: str | None, now_text: str | Non
 def check_config(obj: CliContext) -> None:
     """Validate the config file: exit 0, or 2 with one line per problem."""
     path = obj.config_file()
-    obj.load()
+    config = obj.load()
+    if config.holidays is not None:
+        # Whether the holidays package knows the country is only known by asking it;
+        # the loader leaves that (a slow import) to this command and to the source.
+        from homeboard.sources.special import check_holidays
+
+        problem = check_holidays(config.holidays)
+        if problem:
+            raise ConfigError([f"{path}: holidays: {problem}"])
     click.echo(f"{path}: ok")
+
+
+@cli.group()
+def auth() -> None:
+    """Connect a calendar account."""
+
+
+@auth.command("google")
+@config_option
+@click.argument("calendar")
+@click.option("--port", default=8765, show_default=True,
+              help="Local port Google redirects the browser to.")
+@click.option("--browser", is_flag=True, help="Open the URL in a browser on this machine.")
+@click.pass_obj
+def auth_google(obj: CliContext, calendar: str, port: int, browser: bool) -> None:
+    """Connect Google calendar CALENDAR (its config name) and save its OAuth token."""
+    from homeboard.sources import run_google_auth
+
+    config = obj.load()
+    names = [c.name for c in config.calendars if c.google is not None]
+    if calendar not in names:
+        raise UsageError(f"no Google calendar named {calendar!r} in the config"
+                         + (f"; choose from {', '.join(names)}" if names else ""))
+    path = run_google_auth(config, calendar, port=port, open_browser=browser)
+    click.echo(f"saved the token to {path}")
 
 
 @cli.command("config-schema")

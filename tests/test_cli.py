@@ -131,3 +131,19 @@ def test_config_schema_is_json_schema() -> None:
     assert schema["type"] == "object"
     assert "calendars" in schema["properties"]
     assert schema.get("additionalProperties") is False
+
+
+def test_unknown_holiday_country_fails_check_config(tmp_path: Path) -> None:
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text("timezone: Europe/Berlin\nweather: null\nholidays: {country: XX}\n")
+    result = run("check-config", "--config", str(cfg))
+    assert result.returncode == 2
+    assert f"{cfg}: holidays:" in result.stderr and "XX" in result.stderr
+
+
+def test_auth_google_names_the_calendars(tmp_path: Path) -> None:
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text("weather: null\ncalendars:\n  - name: Family\n    ics_url: file:///dev/null\n")
+    result = run("auth", "google", "Work", "--config", str(cfg))
+    assert result.returncode == 2
+    assert "no Google calendar named 'Work'" in result.stderr
