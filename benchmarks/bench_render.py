@@ -62,17 +62,29 @@ def main() -> None:
         walls = []
         for _ in range(5):
             start = time.perf_counter()
-            subprocess.run([str(exe), "render", "--demo", "--out", str(out)], check=True,
-                           capture_output=True)
+            subprocess.run(
+                [str(exe), "render", "--demo", "--out", str(out)], check=True, capture_output=True
+            )
             walls.append(time.perf_counter() - start)
         probe = subprocess.run(
-            [sys.executable, "-X", "importtime", "-c",
-             "import sys; from homeboard import cli, demo, render; import drivers;"
-             "print(sorted(m for m in sys.modules if m.split('.')[0] in "
-             "('celery','kombu','googleapiclient','google','numpy','caldav','icalendar')))"],
-            capture_output=True, text=True, check=True)
-    print(f"`homeboard render --demo --out x.png` as a process: median {statistics.median(walls):.2f} s "
-          f"(min {min(walls):.2f} s) over 5 runs")
+            [
+                sys.executable,
+                "-X",
+                "importtime",
+                "-c",
+                "import sys; from homeboard import cli, demo, render; import drivers;"
+                "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+                "('celery','kombu','googleapiclient','google','numpy','caldav','icalendar')))",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    print(
+        "`homeboard render --demo --out x.png` as a process: "
+        f"median {statistics.median(walls):.2f} s "
+        f"(min {min(walls):.2f} s) over 5 runs"
+    )
     print(f"heavy modules imported on the render path: {probe.stdout.strip() or '[]'}")
 
 

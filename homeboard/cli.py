@@ -52,14 +52,24 @@ def _set_config(ctx: click.Context, _param: click.Parameter, value: str | None) 
 def config_option(func: Callable[..., Any]) -> Callable[..., Any]:
     """``--config F`` on a sub-command too, as DESIGN.md writes the commands."""
     return click.option(
-        "--config", "config_path", type=click.Path(dir_okay=False), expose_value=False,
-        callback=_set_config, is_eager=True, help="Config file (default: lookup order).",
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False),
+        expose_value=False,
+        callback=_set_config,
+        is_eager=True,
+        help="Config file (default: lookup order).",
     )(func)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--config", "config_path", envvar="HOMEBOARD_CONFIG", type=click.Path(dir_okay=False),
-              help="Config file; else $HOMEBOARD_CONFIG, /etc/homeboard/config.yaml, ./config.yaml.")
+@click.option(
+    "--config",
+    "config_path",
+    envvar="HOMEBOARD_CONFIG",
+    type=click.Path(dir_okay=False),
+    help="Config file; else $HOMEBOARD_CONFIG, /etc/homeboard/config.yaml, ./config.yaml.",
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks and debug logs.")
 @click.version_option(package_name="homeboard")
 @click.pass_context
@@ -98,7 +108,11 @@ def _explicit_config(obj: CliContext) -> bool:
 
 
 def board_inputs(
-    obj: CliContext, *, demo: bool, now_text: str | None, scenario: str | None,
+    obj: CliContext,
+    *,
+    demo: bool,
+    now_text: str | None,
+    scenario: str | None,
 ) -> tuple[Config, dict[str, Snapshot], datetime]:
     """The config, the source snapshots and the moment for ``render`` and ``state``."""
     if scenario is not None:
@@ -132,9 +146,15 @@ def panel_for(config: Config, panel: str | None) -> str:
     import drivers
 
     if panel is None:
-        panel = config.display.driver if config.display.driver in drivers.PANELS else config.display.panel
+        panel = (
+            config.display.driver
+            if config.display.driver in drivers.PANELS
+            else config.display.panel
+        )
     if panel not in drivers.PANELS:
-        raise UsageError(f"--panel: unknown panel {panel!r}; choose from {', '.join(drivers.PANELS)}")
+        raise UsageError(
+            f"--panel: unknown panel {panel!r}; choose from {', '.join(drivers.PANELS)}"
+        )
     return panel
 
 
@@ -145,11 +165,14 @@ def compose_state(config: Config, snapshots: dict[str, Snapshot], now: datetime)
     return compose(config, snapshots, now)
 
 
-_now_option = click.option("--now", "now_text", metavar="ISO",
-                           help="Draw the board as at this moment (ISO 8601).")
+_now_option = click.option(
+    "--now", "now_text", metavar="ISO", help="Draw the board as at this moment (ISO 8601)."
+)
 _demo_option = click.option("--demo", is_flag=True, help="Use the bundled demo data (offline).")
 _scenario_option = click.option(
-    "--scenario", metavar="NAME", default=None,
+    "--scenario",
+    metavar="NAME",
+    default=None,
     help="A demo scenario (implies --demo): default, plain, busy, long, no-weather, stale, dst.",
 )
 
@@ -164,13 +187,25 @@ _scenario_option = click.option(
 @_demo_option
 @_scenario_option
 @_now_option
-@click.option("--panel", default=None, metavar="NAME",
-              help="Panel to draw for (default: the configured one).")
-@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True),
-              help="PNG file to write.")
+@click.option(
+    "--panel", default=None, metavar="NAME", help="Panel to draw for (default: the configured one)."
+)
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False, writable=True),
+    help="PNG file to write.",
+)
 @click.pass_obj
-def render(obj: CliContext, demo: bool, scenario: str | None, now_text: str | None,
-           panel: str | None, out: str) -> None:
+def render(
+    obj: CliContext,
+    demo: bool,
+    scenario: str | None,
+    now_text: str | None,
+    panel: str | None,
+    out: str,
+) -> None:
     """Write a true-colour PNG preview of exactly what the panel would show."""
     import drivers
     from homeboard.render import render as draw
@@ -197,8 +232,9 @@ def render(obj: CliContext, demo: bool, scenario: str | None, now_text: str | No
 @_now_option
 @click.option("--json", "as_json", is_flag=True, help="Print the BoardState as JSON.")
 @click.pass_obj
-def state(obj: CliContext, demo: bool, scenario: str | None, now_text: str | None,
-          as_json: bool) -> None:
+def state(
+    obj: CliContext, demo: bool, scenario: str | None, now_text: str | None, as_json: bool
+) -> None:
     """Print the composed BoardState: days, events, weather, sources' freshness."""
     from homeboard.model import state_to_json
 
@@ -214,13 +250,18 @@ def state(obj: CliContext, demo: bool, scenario: str | None, now_text: str | Non
     for day in board.days:
         fc = day.forecast
         weather = f"{fc.category} {fc.high}/{fc.low}" if fc else "no forecast"
-        click.echo(f"{day.date.isoformat()}  {weather}" + (f"  [{day.special.message}]" if day.special else ""))
+        click.echo(
+            f"{day.date.isoformat()}  {weather}"
+            + (f"  [{day.special.message}]" if day.special else "")
+        )
         for ev in day.events:
             when = "all day" if ev.all_day else ev.start.strftime("%H:%M")  # type: ignore[union-attr]
             flag = " (underway)" if ev.underway else ""
             click.echo(f"    {when:>8}  {ev.title} — {ev.label}{flag}")
     for src in board.sources:
-        click.echo(f"source {src.name}: {src.status}" + (f" ({src.last_error})" if src.last_error else ""))
+        click.echo(
+            f"source {src.name}: {src.status}" + (f" ({src.last_error})" if src.last_error else "")
+        )
 
 
 @cli.command("check-config")
@@ -249,8 +290,9 @@ def auth() -> None:
 @auth.command("google")
 @config_option
 @click.argument("calendar")
-@click.option("--port", default=8765, show_default=True,
-              help="Local port Google redirects the browser to.")
+@click.option(
+    "--port", default=8765, show_default=True, help="Local port Google redirects the browser to."
+)
 @click.option("--browser", is_flag=True, help="Open the URL in a browser on this machine.")
 @click.pass_obj
 def auth_google(obj: CliContext, calendar: str, port: int, browser: bool) -> None:
@@ -260,8 +302,10 @@ def auth_google(obj: CliContext, calendar: str, port: int, browser: bool) -> Non
     config = obj.load()
     names = [c.name for c in config.calendars if c.google is not None]
     if calendar not in names:
-        raise UsageError(f"no Google calendar named {calendar!r} in the config"
-                         + (f"; choose from {', '.join(names)}" if names else ""))
+        raise UsageError(
+            f"no Google calendar named {calendar!r} in the config"
+            + (f"; choose from {', '.join(names)}" if names else "")
+        )
     path = run_google_auth(config, calendar, port=port, open_browser=browser)
     click.echo(f"saved the token to {path}")
 
@@ -293,8 +337,11 @@ def run(obj: CliContext) -> None:
 
 @cli.command()
 @config_option
-@click.option("--force", is_flag=True,
-              help="Fetch every source now and push the frame even if it is unchanged.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Fetch every source now and push the frame even if it is unchanged.",
+)
 @click.pass_obj
 def refresh(obj: CliContext, force: bool) -> None:
     """Refresh the board once, now, sharing the service's lock (no service needed)."""
@@ -364,13 +411,17 @@ def status(obj: CliContext, as_json: bool) -> None:
         click.echo("last refresh: never")
     else:
         err = f" ({last['error']})" if last.get("error") else ""
-        click.echo(f"last refresh: {last['outcome']}{err}, "
-                   f"{last['started_at']} → {last['ended_at']}")
+        click.echo(
+            f"last refresh: {last['outcome']}{err}, {last['started_at']} → {last['ended_at']}"
+        )
     if doc["running"]:
         click.echo(f"running now: since {doc['running']['started_at']}")
     push = doc["last_push"]
-    click.echo(f"last push: {push['time']} (frame {str(push['sha256'])[:12]})" if push
-               else "last push: never")
+    click.echo(
+        f"last push: {push['time']} (frame {str(push['sha256'])[:12]})"
+        if push
+        else "last push: never"
+    )
     click.echo(f"next run: {doc['next_run'] or 'unknown (is the service running?)'}")
     for name, src in doc["sources"].items():
         err = f" — {src['last_error']}" if src["last_error"] else ""
@@ -395,8 +446,7 @@ def _panel_command(obj: CliContext, what: str) -> None:
         app.close()
     if result.outcome == "skipped-locked":
         raise HomeboardError(f"the panel is busy: {result.detail}")
-    click.echo(f"{result.detail} on {app.config.display.driver} "
-               f"in {result.record.push_s:.1f} s")
+    click.echo(f"{result.detail} on {app.config.display.driver} in {result.record.push_s:.1f} s")
 
 
 @display.command("test")

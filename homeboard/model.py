@@ -235,8 +235,12 @@ def _as_date(value: datetime | date) -> date:
 
 
 def events_on(
-    events: Iterable[CalendarEvent], day: date, tz: tzinfo, now: datetime,
-    *, labels: Mapping[str, tuple[str, str]],
+    events: Iterable[CalendarEvent],
+    day: date,
+    tz: tzinfo,
+    now: datetime,
+    *,
+    labels: Mapping[str, tuple[str, str]],
 ) -> list[Event]:
     """The events that cover ``day`` (local), marked underway and continued."""
     day_start, day_end = _day_bounds(day, tz)
@@ -249,26 +253,46 @@ def events_on(
                 after = first + timedelta(days=1)
             if not first <= day < after:
                 continue
-            shown.append(Event(
-                title=ev.title or "Busy", start=first, end=after, all_day=True,
-                calendar=ev.calendar, label=label, color=color,
-                continues_from=first < day, continues_to=after > day + timedelta(days=1),
-            ))
+            shown.append(
+                Event(
+                    title=ev.title or "Busy",
+                    start=first,
+                    end=after,
+                    all_day=True,
+                    calendar=ev.calendar,
+                    label=label,
+                    color=color,
+                    continues_from=first < day,
+                    continues_to=after > day + timedelta(days=1),
+                )
+            )
             continue
-        start = ev.start if isinstance(ev.start, datetime) else datetime.combine(ev.start, time(0), tz)
+        start = (
+            ev.start if isinstance(ev.start, datetime) else datetime.combine(ev.start, time(0), tz)
+        )
         end = ev.end if isinstance(ev.end, datetime) else datetime.combine(ev.end, time(0), tz)
         if end < start:
             end = start
-        covers = (start < day_end and end > day_start) or (start == end and day_start <= start < day_end)
+        covers = (start < day_end and end > day_start) or (
+            start == end and day_start <= start < day_end
+        )
         if not covers:
             continue
-        shown.append(Event(
-            title=ev.title or "Busy", start=start.astimezone(tz), end=end.astimezone(tz),
-            all_day=False, calendar=ev.calendar, label=label, color=color,
-            underway=start <= now < end,
-            ended=end <= now and not (start == end == now),
-            continues_from=start < day_start, continues_to=end > day_end,
-        ))
+        shown.append(
+            Event(
+                title=ev.title or "Busy",
+                start=start.astimezone(tz),
+                end=end.astimezone(tz),
+                all_day=False,
+                calendar=ev.calendar,
+                label=label,
+                color=color,
+                underway=start <= now < end,
+                ended=end <= now and not (start == end == now),
+                continues_from=start < day_start,
+                continues_to=end > day_end,
+            )
+        )
     shown.sort(key=_event_order)
     return shown
 
@@ -332,19 +356,37 @@ def compose(config: Config, snapshots: Mapping[str, Snapshot], now: datetime) ->
     for d in dates:
         day_events = events_on(events, d, tz, now, labels=labels)
         banner: Special | None = None
-        todays = sorted(specials.get(d, ()), key=lambda s: (SPECIAL_PRIORITY.get(s.kind, 9), s.title))
+        todays = sorted(
+            specials.get(d, ()), key=lambda s: (SPECIAL_PRIORITY.get(s.kind, 9), s.title)
+        )
         if todays:
             top = next((s for s in todays if s.banner), None)
             if top is not None:
-                banner = Special(kind=top.kind, title=top.title, message=top.message,
-                                 icon=top.icon, color=top.color)
+                banner = Special(
+                    kind=top.kind,
+                    title=top.title,
+                    message=top.message,
+                    icon=top.icon,
+                    color=top.color,
+                )
             listed = [
-                Event(title=s.title, start=d, end=d + timedelta(days=1), all_day=True,
-                      calendar="", label="", color=s.color, special=True, icon=s.icon)
+                Event(
+                    title=s.title,
+                    start=d,
+                    end=d + timedelta(days=1),
+                    all_day=True,
+                    calendar="",
+                    label="",
+                    color=s.color,
+                    special=True,
+                    icon=s.icon,
+                )
                 for s in todays
             ]
             day_events = sorted(listed + day_events, key=_event_order)
-        days.append(Day(date=d, forecast=forecasts.get(d), events=tuple(day_events), special=banner))
+        days.append(
+            Day(date=d, forecast=forecasts.get(d), events=tuple(day_events), special=banner)
+        )
 
     shown = [s.changed_at or s.fetched_at for s in sources if s.status != "unavailable"]
     updated_at = max((t for t in shown if t is not None), default=None)
@@ -368,7 +410,10 @@ def _source_state(
     name: str, kind: SourceKind, label: str, status: Status, snap: Snapshot | None
 ) -> SourceState:
     return SourceState(
-        name=name, kind=kind, label=label, status=status,
+        name=name,
+        kind=kind,
+        label=label,
+        status=status,
         fetched_at=snap.fetched_at if snap else None,
         changed_at=(snap.changed_at or snap.fetched_at) if snap else None,
         last_error=snap.last_error if snap else None,
@@ -410,9 +455,7 @@ def snapshot_to_json(snapshot: Snapshot) -> dict[str, Any]:
     return out
 
 
-def _parse_when(value: str | None) -> datetime | date | None:
-    if value is None:
-        return None
+def _parse_when(value: str) -> datetime | date:
     if "T" in value:
         return datetime.fromisoformat(value)
     return date.fromisoformat(value)
@@ -436,49 +479,85 @@ def snapshot_from_json(raw: Mapping[str, Any]) -> Snapshot:
             cur = data_raw.get("current")
             data = WeatherData(
                 current=Current(
-                    temperature=cur["temperature"], category=cur["category"],
-                    is_day=cur.get("is_day", True), apparent=cur.get("apparent"),
-                    code=cur.get("code"), observed_at=_dt(cur.get("observed_at")),
-                ) if cur else None,
+                    temperature=cur["temperature"],
+                    category=cur["category"],
+                    is_day=cur.get("is_day", True),
+                    apparent=cur.get("apparent"),
+                    code=cur.get("code"),
+                    observed_at=_dt(cur.get("observed_at")),
+                )
+                if cur
+                else None,
                 daily=tuple(
                     Forecast(
-                        date=date.fromisoformat(f["date"]), category=f["category"],
-                        high=f.get("high"), low=f.get("low"),
-                        precip_chance=f.get("precip_chance"), code=f.get("code"),
-                    ) for f in data_raw.get("daily", ())
+                        date=date.fromisoformat(f["date"]),
+                        category=f["category"],
+                        high=f.get("high"),
+                        low=f.get("low"),
+                        precip_chance=f.get("precip_chance"),
+                        code=f.get("code"),
+                    )
+                    for f in data_raw.get("daily", ())
                 ),
                 attribution=data_raw.get("attribution"),
             )
         elif kind == "calendar":
             data = tuple(
                 CalendarEvent(
-                    title=e["title"], start=_parse_when(e["start"]),  # type: ignore[arg-type]
-                    end=_parse_when(e["end"]), all_day=e["all_day"],  # type: ignore[arg-type]
-                    calendar=e.get("calendar", ""), uid=e.get("uid", ""),
+                    title=e["title"],
+                    start=_parse_when(e["start"]),
+                    end=_parse_when(e["end"]),
+                    all_day=e["all_day"],
+                    calendar=e.get("calendar", ""),
+                    uid=e.get("uid", ""),
                     location=e.get("location"),
-                ) for e in data_raw
+                )
+                for e in data_raw
             )
         elif kind == "special":
             data = tuple(
                 SpecialDay(
-                    date=date.fromisoformat(s["date"]), kind=s["kind"], title=s["title"],
-                    message=s["message"], icon=s.get("icon", "celebration"),
-                    color=s.get("color", "red"), banner=s.get("banner", True),
-                ) for s in data_raw
+                    date=date.fromisoformat(s["date"]),
+                    kind=s["kind"],
+                    title=s["title"],
+                    message=s["message"],
+                    icon=s.get("icon", "celebration"),
+                    color=s.get("color", "red"),
+                    banner=s.get("banner", True),
+                )
+                for s in data_raw
             )
         else:
             raise ValueError(f"unknown source kind {kind!r}")
         return Snapshot(
-            name=raw["name"], kind=kind, data=data,
-            fetched_at=_dt(raw.get("fetched_at")), changed_at=_dt(raw.get("changed_at")),
-            last_error=raw.get("last_error"), attempted_at=_dt(raw.get("attempted_at")),
+            name=raw["name"],
+            kind=kind,
+            data=data,
+            fetched_at=_dt(raw.get("fetched_at")),
+            changed_at=_dt(raw.get("changed_at")),
+            last_error=raw.get("last_error"),
+            attempted_at=_dt(raw.get("attempted_at")),
         )
     except (KeyError, TypeError, AttributeError) as exc:
         raise ValueError(f"malformed snapshot: {exc!r}") from exc
 
 
 __all__ = [
-    "BoardState", "CalendarEvent", "Current", "Day", "Event", "Forecast", "Snapshot",
-    "SourceState", "Special", "SpecialDay", "WeatherData", "compose", "events_on",
-    "snapshot_from_json", "snapshot_to_json", "source_status", "state_to_json",
+    "BoardState",
+    "CalendarEvent",
+    "Current",
+    "Day",
+    "Event",
+    "Forecast",
+    "Snapshot",
+    "SourceState",
+    "Special",
+    "SpecialDay",
+    "WeatherData",
+    "compose",
+    "events_on",
+    "snapshot_from_json",
+    "snapshot_to_json",
+    "source_status",
+    "state_to_json",
 ]

@@ -143,15 +143,7 @@ def refresh(app: App, *, force: bool = False, trigger: str = "schedule") -> Refr
     config = app.config
     schedule = config.schedule
     started = app.now()
-    try:
-        store = app.store()
-        lock = store.lock(schedule.lock_timeout)
-        acquired = lock.acquire(blocking=False)
-    except redis.RedisError as exc:
-        raise RedisUnavailable(
-            f"Redis at {safe_url(config.redis_url)} did not answer ({_error_text(exc)}); "
-            "is redis-server running?"
-        ) from None
+    store, lock, acquired = _try_lock(app)
     if not acquired:
         record = RefreshRecord(started_at=started, ended_at=app.now(), outcome="skipped-locked",
                                trigger=trigger)
@@ -182,6 +174,21 @@ def refresh(app: App, *, force: bool = False, trigger: str = "schedule") -> Refr
         _release(lock)
     _log_result(result)
     return result
+
+
+def _try_lock(app: App) -> tuple[Store, Any, bool]:
+    """Ask for the panel's lock without waiting: (store, lock, acquired)."""
+    import redis
+
+    try:
+        store = app.store()
+        lock = store.lock(app.config.schedule.lock_timeout)
+        return store, lock, bool(lock.acquire(blocking=False))
+    except redis.RedisError as exc:
+        raise RedisUnavailable(
+            f"Redis at {safe_url(app.config.redis_url)} did not answer ({_error_text(exc)}); "
+            "is redis-server running?"
+        ) from None
 
 
 def _release(lock: Any) -> None:
@@ -279,21 +286,12 @@ def show_on_panel(app: App, what: str) -> RefreshResult:
     The panel then shows something other than the board, so the record of the last
     push is replaced and the next refresh draws the board again.
     """
-    import redis
 
     import drivers
 
     config = app.config
     started = app.now()
-    store = app.store()
-    try:
-        lock = store.lock(config.schedule.lock_timeout)
-        acquired = lock.acquire(blocking=False)
-    except redis.RedisError as exc:
-        raise RedisUnavailable(
-            f"Redis at {safe_url(config.redis_url)} did not answer ({_error_text(exc)}); "
-            "is redis-server running?"
-        ) from None
+    store, lock, acquired = _try_lock(app)
     if not acquired:
         record = RefreshRecord(started_at=started, ended_at=app.now(), outcome="skipped-locked",
                                trigger=f"display-{what}")

@@ -17,13 +17,15 @@ import drivers
 BIN = Path(sys.executable).with_name("homeboard")
 
 
-def run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None,
-        timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     """Run the installed console script."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("HOMEBOARD_")}
     full_env.update(env or {})
-    return subprocess.run([str(BIN), *args], capture_output=True, text=True, env=full_env,
-                          cwd=cwd, timeout=timeout)
+    return subprocess.run(
+        [str(BIN), *args], capture_output=True, text=True, env=full_env, cwd=cwd, timeout=timeout
+    )
 
 
 def test_quick_start_preview_is_a_png_of_the_panel_size(tmp_path: Path) -> None:
@@ -40,8 +42,9 @@ def test_quick_start_preview_is_a_png_of_the_panel_size(tmp_path: Path) -> None:
 @pytest.mark.parametrize("panel", sorted(drivers.PANELS))
 def test_preview_for_each_panel(tmp_path: Path, panel: str) -> None:
     out = tmp_path / "p.png"
-    result = run("render", "--demo", "--panel", panel, "--now", "2026-11-25T09:20",
-                 "--out", str(out))
+    result = run(
+        "render", "--demo", "--panel", panel, "--now", "2026-11-25T09:20", "--out", str(out)
+    )
     assert result.returncode == 0, result.stderr
     spec = drivers.PANELS[panel]
     with Image.open(out) as image:
@@ -50,8 +53,12 @@ def test_preview_for_each_panel(tmp_path: Path, panel: str) -> None:
 
 def test_python_dash_m_works(tmp_path: Path) -> None:
     out = tmp_path / "m.png"
-    result = subprocess.run([sys.executable, "-m", "homeboard", "render", "--demo", "--out",
-                             str(out)], capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "homeboard", "render", "--demo", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     assert out.stat().st_size > 1000
 
@@ -83,14 +90,16 @@ def test_same_data_renders_the_same_bytes_at_another_minute(tmp_path: Path) -> N
 
 def test_bad_config_names_file_line_and_field_and_exits_2(tmp_path: Path) -> None:
     cfg = tmp_path / "config.yaml"
-    cfg.write_text("timezone: Europe/Berlin\nunits: kelvin\nlocation:\n  latitude: 123\n"
-                   "  longitude: 8\n")
+    cfg.write_text(
+        "timezone: Europe/Berlin\nunits: kelvin\nlocation:\n  latitude: 123\n  longitude: 8\n"
+    )
     result = run("check-config", "--config", str(cfg))
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert any(re.fullmatch(rf"{re.escape(str(cfg))}:2: units: .*", ln) for ln in lines), lines
-    assert any(re.fullmatch(rf"{re.escape(str(cfg))}:4: location\.latitude: .*", ln)
-               for ln in lines), lines
+    assert any(
+        re.fullmatch(rf"{re.escape(str(cfg))}:4: location\.latitude: .*", ln) for ln in lines
+    ), lines
     assert "Traceback" not in result.stderr
 
 

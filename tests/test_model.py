@@ -52,8 +52,15 @@ def at(day: int, hour: int, minute: int = 0, month: int = 11) -> datetime:
 
 def cal(name: str, *events: CalendarEvent, fetched: datetime | None = None) -> dict[str, Snapshot]:
     when = fetched or at(25, 9)
-    return {calendar_source(name): Snapshot(name=calendar_source(name), kind="calendar",
-                                            data=tuple(events), fetched_at=when, changed_at=when)}
+    return {
+        calendar_source(name): Snapshot(
+            name=calendar_source(name),
+            kind="calendar",
+            data=tuple(events),
+            fetched_at=when,
+            changed_at=when,
+        )
+    }
 
 
 def titles(state, index: int) -> list[str]:  # type: ignore[no-untyped-def]
@@ -61,8 +68,13 @@ def titles(state, index: int) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 def test_all_day_event_is_on_its_local_date_only(config: Config) -> None:
-    ev = CalendarEvent(title="Recycling", start=date(2026, 11, 26), end=date(2026, 11, 27),
-                       all_day=True, calendar="Family")
+    ev = CalendarEvent(
+        title="Recycling",
+        start=date(2026, 11, 26),
+        end=date(2026, 11, 27),
+        all_day=True,
+        calendar="Family",
+    )
     # 23:30 the evening before: it must not show up on "today" a day early.
     state = compose(config, cal("Family", ev), at(25, 23, 30))
     assert titles(state, 0) == []
@@ -71,12 +83,21 @@ def test_all_day_event_is_on_its_local_date_only(config: Config) -> None:
 
 
 def test_multi_day_and_midnight_spanning_events_cover_every_day(config: Config) -> None:
-    visit = CalendarEvent(title="Grandma", start=date(2026, 11, 25), end=date(2026, 11, 28),
-                          all_day=True, calendar="Family")
+    visit = CalendarEvent(
+        title="Grandma",
+        start=date(2026, 11, 25),
+        end=date(2026, 11, 28),
+        all_day=True,
+        calendar="Family",
+    )
     night = CalendarEvent(title="Night shift", start=at(26, 23), end=at(27, 3), calendar="Jess")
     state = compose(config, {**cal("Family", visit), **cal("Jess", night)}, at(25, 8))
     assert [titles(state, i) for i in range(4)] == [
-        ["Grandma"], ["Grandma", "Night shift"], ["Grandma", "Night shift"], []]
+        ["Grandma"],
+        ["Grandma", "Night shift"],
+        ["Grandma", "Night shift"],
+        [],
+    ]
     first, middle, last = (state.days[i].events[0] for i in range(3))
     assert (first.continues_from, first.continues_to) == (False, True)
     assert (middle.continues_from, middle.continues_to) == (True, True)
@@ -89,8 +110,13 @@ def test_sorted_all_day_first_then_by_start_and_untitled_is_busy(config: Config)
     evs = (
         CalendarEvent(title="Late", start=at(25, 18), end=at(25, 19), calendar="Jess"),
         CalendarEvent(title="", start=at(25, 8), end=at(25, 9), calendar="Jess"),
-        CalendarEvent(title="Holiday", start=date(2026, 11, 25), end=date(2026, 11, 26),
-                      all_day=True, calendar="Jess"),
+        CalendarEvent(
+            title="Holiday",
+            start=date(2026, 11, 25),
+            end=date(2026, 11, 26),
+            all_day=True,
+            calendar="Jess",
+        ),
     )
     state = compose(config, cal("Jess", *evs), at(25, 7))
     assert titles(state, 0) == ["Holiday", "Busy", "Late"]
@@ -111,8 +137,9 @@ def test_underway_and_ended(config: Config) -> None:
 def test_dst_day_event_keeps_its_times(config: Config) -> None:
     # Clocks go back at 02:00 on 1 November 2026 in Los Angeles.
     start = datetime(2026, 11, 1, 0, 30, tzinfo=UTC).astimezone(LA)  # 17:30 PDT on Oct 31
-    ev = CalendarEvent(title="Across", start=at(1, 1, 30, month=11), end=at(1, 3, month=11),
-                       calendar="Jess")
+    ev = CalendarEvent(
+        title="Across", start=at(1, 1, 30, month=11), end=at(1, 3, month=11), calendar="Jess"
+    )
     state = compose(config, cal("Jess", ev, fetched=start), at(31, 20, month=10))
     assert titles(state, 1) == ["Across"]
     shown = state.days[1].events[0]
@@ -121,22 +148,29 @@ def test_dst_day_event_keeps_its_times(config: Config) -> None:
 
 def test_staleness_per_source_max_age(config: Config) -> None:
     now = at(25, 12)
-    weather = Snapshot(name=WEATHER, kind="weather",
-                       data=WeatherData(current=Current(temperature=10, category="clear")),
-                       fetched_at=now - timedelta(hours=4))  # max_age 3h
+    weather = Snapshot(
+        name=WEATHER,
+        kind="weather",
+        data=WeatherData(current=Current(temperature=10, category="clear")),
+        fetched_at=now - timedelta(hours=4),
+    )  # max_age 3h
     snaps = {WEATHER: weather, **cal("Family", fetched=now - timedelta(hours=5))}  # max_age 6h
     state = compose(config, snaps, now)
     status = {s.name: s.status for s in state.sources}
-    assert status == {"weather": "stale", "calendar:Family": "fresh",
-                      "calendar:Jess": "unavailable"}
+    assert status == {
+        "weather": "stale",
+        "calendar:Family": "fresh",
+        "calendar:Jess": "unavailable",
+    }
     # Stale data is still shown (marked), never dropped.
     assert state.current is not None and state.current.temperature == 10
 
 
 def test_failed_source_keeps_last_good_data_and_error(config: Config) -> None:
     ev = CalendarEvent(title="Dentist", start=at(25, 14), end=at(25, 15), calendar="Family")
-    snap = dataclasses.replace(cal("Family", ev)[calendar_source("Family")],
-                               last_error="timed out", fetched_at=at(25, 1))
+    snap = dataclasses.replace(
+        cal("Family", ev)[calendar_source("Family")], last_error="timed out", fetched_at=at(25, 1)
+    )
     state = compose(config, {calendar_source("Family"): snap}, at(25, 9))
     assert titles(state, 0) == ["Dentist"]
     family = state.source("calendar:Family")
@@ -144,8 +178,13 @@ def test_failed_source_keeps_last_good_data_and_error(config: Config) -> None:
 
 
 def test_updated_at_is_when_the_newest_data_changed_not_fetched(config: Config) -> None:
-    snap = Snapshot(name=calendar_source("Family"), kind="calendar", data=(),
-                    fetched_at=at(25, 9, 1), changed_at=at(25, 6, 15))
+    snap = Snapshot(
+        name=calendar_source("Family"),
+        kind="calendar",
+        data=(),
+        fetched_at=at(25, 9, 1),
+        changed_at=at(25, 6, 15),
+    )
     state = compose(config, {calendar_source("Family"): snap}, at(25, 9, 2))
     assert state.updated_at == at(25, 6, 15)
 
@@ -153,10 +192,20 @@ def test_updated_at_is_when_the_newest_data_changed_not_fetched(config: Config) 
 def test_banner_is_the_most_important_special_and_the_rest_are_listed(config: Config) -> None:
     day = date(2026, 11, 26)
     specials = (
-        SpecialDay(date=day, kind="holiday", title="Thanksgiving", message="Happy Thanksgiving!",
-                   icon="holiday"),
-        SpecialDay(date=day, kind="birthday", title="Corinne turns 8",
-                   message="Happy Birthday, Corinne!", icon="birthday"),
+        SpecialDay(
+            date=day,
+            kind="holiday",
+            title="Thanksgiving",
+            message="Happy Thanksgiving!",
+            icon="holiday",
+        ),
+        SpecialDay(
+            date=day,
+            kind="birthday",
+            title="Corinne turns 8",
+            message="Happy Birthday, Corinne!",
+            icon="birthday",
+        ),
     )
     snaps = {SPECIAL: Snapshot(name=SPECIAL, kind="special", data=specials, fetched_at=at(25, 9))}
     state = compose(config, snaps, at(26, 9))
@@ -167,10 +216,18 @@ def test_banner_is_the_most_important_special_and_the_rest_are_listed(config: Co
 
 
 def test_forecast_by_date_and_day_count(config: Config) -> None:
-    daily = tuple(Forecast(date=date(2026, 11, 25) + timedelta(days=i), category="rain",
-                           high=10 + i, low=i) for i in range(7))
-    snaps = {WEATHER: Snapshot(name=WEATHER, kind="weather",
-                               data=WeatherData(current=None, daily=daily), fetched_at=at(26, 8))}
+    daily = tuple(
+        Forecast(date=date(2026, 11, 25) + timedelta(days=i), category="rain", high=10 + i, low=i)
+        for i in range(7)
+    )
+    snaps = {
+        WEATHER: Snapshot(
+            name=WEATHER,
+            kind="weather",
+            data=WeatherData(current=None, daily=daily),
+            fetched_at=at(26, 8),
+        )
+    }
     state = compose(config, snaps, at(26, 9))
     assert [d.date.day for d in state.days] == [26, 27, 28, 29]
     assert [d.forecast.high for d in state.days] == [11, 12, 13, 14]  # type: ignore[union-attr]
@@ -186,21 +243,36 @@ def test_state_json_keys_are_stable(config: Config) -> None:
     assert set(data["sources"]["calendar:Jess"]) >= {"fetched_at", "status", "last_error"}
 
 
-when = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1),
-                    timezones=st.just(LA))
+when = st.datetimes(
+    min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(LA)
+)
 
 
 @given(title=st.text(), start=when, minutes=st.integers(0, 10_000), fetched=when)
-def test_snapshot_json_round_trip(title: str, start: datetime, minutes: int,
-                                  fetched: datetime) -> None:
+def test_snapshot_json_round_trip(
+    title: str, start: datetime, minutes: int, fetched: datetime
+) -> None:
     events = (
-        CalendarEvent(title=title, start=start, end=start + timedelta(minutes=minutes),
-                      calendar="c", uid="u"),
-        CalendarEvent(title=title, start=start.date(), end=start.date() + timedelta(days=1),
-                      all_day=True, calendar="c"),
+        CalendarEvent(
+            title=title, start=start, end=start + timedelta(minutes=minutes), calendar="c", uid="u"
+        ),
+        CalendarEvent(
+            title=title,
+            start=start.date(),
+            end=start.date() + timedelta(days=1),
+            all_day=True,
+            calendar="c",
+        ),
     )
-    snap = Snapshot(name="calendar:c", kind="calendar", data=events, fetched_at=fetched,
-                    changed_at=fetched, last_error=None, attempted_at=fetched)
+    snap = Snapshot(
+        name="calendar:c",
+        kind="calendar",
+        data=events,
+        fetched_at=fetched,
+        changed_at=fetched,
+        last_error=None,
+        attempted_at=fetched,
+    )
     back = snapshot_from_json(json.loads(json.dumps(snapshot_to_json(snap))))
     # Compare instants and the JSON form: an aware datetime in a DST fold never
     # compares equal across zones (PEP 495), though it is the same moment.
@@ -213,16 +285,37 @@ def test_snapshot_json_round_trip(title: str, start: datetime, minutes: int,
 
 
 def test_weather_snapshot_round_trip() -> None:
-    snap = Snapshot(name=WEATHER, kind="weather", data=WeatherData(
-        current=Current(temperature=3.5, category="snow", is_day=False, apparent=1.0, code=73),
-        daily=(Forecast(date=date(2026, 1, 2), category="snow", high=1, low=-4,
-                        precip_chance=90, code=73),),
-        attribution="Weather: Open-Meteo.com (CC BY 4.0)"), fetched_at=at(25, 9))
+    snap = Snapshot(
+        name=WEATHER,
+        kind="weather",
+        data=WeatherData(
+            current=Current(temperature=3.5, category="snow", is_day=False, apparent=1.0, code=73),
+            daily=(
+                Forecast(
+                    date=date(2026, 1, 2),
+                    category="snow",
+                    high=1,
+                    low=-4,
+                    precip_chance=90,
+                    code=73,
+                ),
+            ),
+            attribution="Weather: Open-Meteo.com (CC BY 4.0)",
+        ),
+        fetched_at=at(25, 9),
+    )
     assert snapshot_from_json(json.loads(json.dumps(snapshot_to_json(snap)))) == snap
 
 
-@pytest.mark.parametrize("raw", [{}, {"kind": "weather"}, {"name": "x", "kind": "nope"},
-                                 {"name": "x", "kind": "calendar", "data": [{"title": 1}]}])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        {},
+        {"kind": "weather"},
+        {"name": "x", "kind": "nope"},
+        {"name": "x", "kind": "calendar", "data": [{"title": 1}]},
+    ],
+)
 def test_malformed_snapshot_is_a_value_error(raw: dict) -> None:  # type: ignore[type-arg]
     with pytest.raises(ValueError):
         snapshot_from_json(raw)

@@ -13,10 +13,14 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_config_reference_matches_the_schema() -> None:
     generated = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "config_reference.py")],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.strip()
     readme = (ROOT / "README.md").read_text()
-    assert generated in readme, "README config reference is out of date: run scripts/config_reference.py --write"
+    assert generated in readme, (
+        "README config reference is out of date: run scripts/config_reference.py --write"
+    )
 
 
 def test_ci_runs_the_readme_test_command() -> None:

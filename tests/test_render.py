@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageChops
+from render_cases import CASES, Case
 
 import drivers
 from drivers.palette import PALETTE_RGB
@@ -19,7 +20,6 @@ from homeboard.model import BoardState, Current, Day, Event, Forecast, SourceSta
 from homeboard.render import layout as layout_module
 from homeboard.render import render
 from homeboard.render.icons import WEATHER_CATEGORIES
-from render_cases import CASES, Case
 
 GOLDEN = Path(__file__).parent / "golden"
 OUTPUT = Path(__file__).parent / "output"
@@ -86,8 +86,12 @@ def test_same_data_same_bytes_whatever_the_minute() -> None:
     case = Case("x", scenario="plain")
     config = case.config()
     first = datetime(2026, 11, 25, 9, 1, tzinfo=config.tz)
-    frames = {render(case.state(first + timedelta(minutes=m, seconds=7 * m)),
-                     drivers.PANELS[case.panel]).tobytes() for m in range(0, 14, 3)}
+    frames = {
+        render(
+            case.state(first + timedelta(minutes=m, seconds=7 * m)), drivers.PANELS[case.panel]
+        ).tobytes()
+        for m in range(0, 14, 3)
+    }
     assert len(frames) == 1
 
 
@@ -116,7 +120,9 @@ def test_unavailable_weather_is_said_in_red() -> None:
 
 TZ = ZoneInfo("Europe/Berlin")
 text = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_size=0, max_size=80,
+    alphabet=st.characters(blacklist_categories=("Cs", "Cc")),
+    min_size=0,
+    max_size=80,
 )
 
 
@@ -127,10 +133,16 @@ def events(draw: st.DrawFn, day: date) -> Event:
     start = datetime(day.year, day.month, day.day, tzinfo=TZ) + timedelta(minutes=start_min)
     end = start + timedelta(minutes=draw(st.integers(0, 3000)))
     return Event(
-        title=draw(text), start=day if all_day else start, end=day + timedelta(days=1) if all_day else end,
-        all_day=all_day, calendar="c", label=draw(text.map(lambda s: s[:12])),
-        color=draw(st.sampled_from(["black", "red"])), underway=draw(st.booleans()),
-        continues_from=draw(st.booleans()), continues_to=draw(st.booleans()),
+        title=draw(text),
+        start=day if all_day else start,
+        end=day + timedelta(days=1) if all_day else end,
+        all_day=all_day,
+        calendar="c",
+        label=draw(text.map(lambda s: s[:12])),
+        color=draw(st.sampled_from(["black", "red"])),
+        underway=draw(st.booleans()),
+        continues_from=draw(st.booleans()),
+        continues_to=draw(st.booleans()),
         special=draw(st.booleans()),
     )
 
@@ -143,26 +155,61 @@ def states(draw: st.DrawFn) -> BoardState:
     days = []
     for i in range(n):
         d = first + timedelta(days=i)
-        forecast = draw(st.one_of(st.none(), st.builds(
-            Forecast, date=st.just(d), category=st.sampled_from(WEATHER_CATEGORIES),
-            high=temps, low=temps, precip_chance=st.one_of(st.none(), st.integers(0, 100)))))
-        special = draw(st.one_of(st.none(), st.builds(
-            Special, kind=st.sampled_from(["birthday", "holiday", "dst"]), title=text,
-            message=text, icon=st.sampled_from(["birthday", "holiday", "dst", "anniversary"]),
-            color=st.sampled_from(["red", "black"]))))
+        forecast = draw(
+            st.one_of(
+                st.none(),
+                st.builds(
+                    Forecast,
+                    date=st.just(d),
+                    category=st.sampled_from(WEATHER_CATEGORIES),
+                    high=temps,
+                    low=temps,
+                    precip_chance=st.one_of(st.none(), st.integers(0, 100)),
+                ),
+            )
+        )
+        special = draw(
+            st.one_of(
+                st.none(),
+                st.builds(
+                    Special,
+                    kind=st.sampled_from(["birthday", "holiday", "dst"]),
+                    title=text,
+                    message=text,
+                    icon=st.sampled_from(["birthday", "holiday", "dst", "anniversary"]),
+                    color=st.sampled_from(["red", "black"]),
+                ),
+            )
+        )
         evs = draw(st.lists(events(d), max_size=18))
         days.append(Day(date=d, forecast=forecast, events=tuple(evs), special=special))
-    current = draw(st.one_of(st.none(), st.builds(
-        Current, temperature=temps, category=st.sampled_from(WEATHER_CATEGORIES),
-        is_day=st.booleans())))
+    current = draw(
+        st.one_of(
+            st.none(),
+            st.builds(
+                Current,
+                temperature=temps,
+                category=st.sampled_from(WEATHER_CATEGORIES),
+                is_day=st.booleans(),
+            ),
+        )
+    )
     sources = tuple(
-        SourceState(name=f"s{i}", kind="calendar", label=draw(text.map(lambda s: s[:20])),
-                    status=draw(st.sampled_from(["fresh", "stale", "unavailable"])),
-                    fetched_at=datetime(2026, 1, 1, 8, tzinfo=TZ))
+        SourceState(
+            name=f"s{i}",
+            kind="calendar",
+            label=draw(text.map(lambda s: s[:20])),
+            status=draw(st.sampled_from(["fresh", "stale", "unavailable"])),
+            fetched_at=datetime(2026, 1, 1, 8, tzinfo=TZ),
+        )
         for i in range(draw(st.integers(0, 4)))
     )
     return BoardState(
-        date=first, timezone="Europe/Berlin", days=tuple(days), current=current, sources=sources,
+        date=first,
+        timezone="Europe/Berlin",
+        days=tuple(days),
+        current=current,
+        sources=sources,
         updated_at=draw(st.one_of(st.none(), st.just(datetime(2026, 1, 1, 7, 45, tzinfo=TZ)))),
         attribution=draw(st.lists(text, max_size=2).map(tuple)),
         units=draw(st.sampled_from(["metric", "imperial"])),
@@ -173,10 +220,16 @@ def states(draw: st.DrawFn) -> BoardState:
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(state=states(), panel=st.sampled_from(sorted(drivers.PANELS)),
-       orientation=st.sampled_from(["landscape", "portrait"]))
+@given(
+    state=states(),
+    panel=st.sampled_from(sorted(drivers.PANELS)),
+    orientation=st.sampled_from(["landscape", "portrait"]),
+)
 def test_any_state_renders_in_three_colours_inside_its_boxes(
-    state: BoardState, panel: str, orientation: str, monkeypatch_module: pytest.MonkeyPatch,
+    state: BoardState,
+    panel: str,
+    orientation: str,
+    monkeypatch_module: pytest.MonkeyPatch,
 ) -> None:
     escapes: list[str] = []
     real = layout_module.draw_text
@@ -186,8 +239,9 @@ def test_any_state_renders_in_three_colours_inside_its_boxes(
         result = real(image, box, txt, **kwargs)
         changed = ImageChops.difference(before.convert("L"), image.convert("L")).getbbox()
         x0, y0, x1, y1 = box
-        if changed and not (changed[0] >= x0 and changed[1] >= y0 and changed[2] <= x1
-                            and changed[3] <= y1):
+        if changed and not (
+            changed[0] >= x0 and changed[1] >= y0 and changed[2] <= x1 and changed[3] <= y1
+        ):
             escapes.append(f"{txt!r} drew {changed} outside {box}")
         if not (0 <= x0 and 0 <= y0 and x1 <= image.width and y1 <= image.height):
             if changed:

@@ -59,10 +59,30 @@ _WEEK: tuple[tuple[int, str | None, int, str, str], ...] = (
     (6, "10:00", 90, "Brunch", "Family"),
 )
 
-_SKY = ("clear", "partly_cloudy", "overcast", "showers", "rain", "mostly_clear", "fog",
-        "thunderstorm", "snow", "drizzle")
-_WMO = {"clear": 0, "mostly_clear": 1, "partly_cloudy": 2, "overcast": 3, "fog": 45,
-        "drizzle": 53, "rain": 63, "showers": 80, "snow": 73, "thunderstorm": 95}
+_SKY = (
+    "clear",
+    "partly_cloudy",
+    "overcast",
+    "showers",
+    "rain",
+    "mostly_clear",
+    "fog",
+    "thunderstorm",
+    "snow",
+    "drizzle",
+)
+_WMO = {
+    "clear": 0,
+    "mostly_clear": 1,
+    "partly_cloudy": 2,
+    "overcast": 3,
+    "fog": 45,
+    "drizzle": 53,
+    "rain": 63,
+    "showers": 80,
+    "snow": 73,
+    "thunderstorm": 95,
+}
 
 
 def demo_config(base: Config | None = None) -> Config:
@@ -93,9 +113,23 @@ def _events(config: Config, today: date, scenario: str) -> dict[str, list[Calend
     by_cal: dict[str, list[CalendarEvent]] = {c.name: [] for c in config.calendars}
     week = list(_WEEK)
     if scenario == "busy":
-        titles = ["Standup", "Call the plumber", "Pick up prescription", "Yoga", "Vet",
-                  "Bank", "Haircut", "Groceries", "Book club", "Swim", "Library",
-                  "Parent meeting", "Bake sale", "Choir", "Date night"]
+        titles = [
+            "Standup",
+            "Call the plumber",
+            "Pick up prescription",
+            "Yoga",
+            "Vet",
+            "Bank",
+            "Haircut",
+            "Groceries",
+            "Book club",
+            "Swim",
+            "Library",
+            "Parent meeting",
+            "Bake sale",
+            "Choir",
+            "Date night",
+        ]
         cals = ["Jess", "Family", "Kyle", "Corinne", "Heather"]
         week = [w for w in week if w[0] != 0] + [
             (0, f"{7 + i:02d}:{(i * 20) % 60:02d}", 45, t, cals[i % len(cals)])
@@ -118,14 +152,26 @@ def _events(config: Config, today: date, scenario: str) -> dict[str, list[Calend
             continue
         day = today + timedelta(days=offset)
         if start is None:
-            ev = CalendarEvent(title=title, start=day, end=day + timedelta(days=length),
-                               all_day=True, calendar=cal, uid=f"demo-{offset}-{title}")
+            ev = CalendarEvent(
+                title=title,
+                start=day,
+                end=day + timedelta(days=length),
+                all_day=True,
+                calendar=cal,
+                uid=f"demo-{offset}-{title}",
+            )
         else:
             begin = _at(day, start, config)
             # Elapsed time, not wall-clock time: a night across a DST change is 4 h long.
             end = (begin.astimezone(UTC) + timedelta(minutes=length)).astimezone(config.tz)
-            ev = CalendarEvent(title=title, start=begin, end=end,
-                               all_day=False, calendar=cal, uid=f"demo-{offset}-{title}")
+            ev = CalendarEvent(
+                title=title,
+                start=begin,
+                end=end,
+                all_day=False,
+                calendar=cal,
+                uid=f"demo-{offset}-{title}",
+            )
         by_cal[cal].append(ev)
     return by_cal
 
@@ -143,14 +189,27 @@ def _weather(config: Config, today: date, now: datetime) -> WeatherData:
             high_c, low_c = 1.0, -4.0
         high, low = (high_c * 9 / 5 + 32, low_c * 9 / 5 + 32) if imperial else (high_c, low_c)
         chance = {"showers": 60, "rain": 80, "thunderstorm": 70, "snow": 90, "drizzle": 40}
-        daily.append(Forecast(date=day, category=sky, high=round(high), low=round(low),
-                              precip_chance=chance.get(sky, (n * 13) % 20), code=_WMO[sky]))
+        daily.append(
+            Forecast(
+                date=day,
+                category=sky,
+                high=round(high),
+                low=round(low),
+                precip_chance=chance.get(sky, (n * 13) % 20),
+                code=_WMO[sky],
+            )
+        )
     first = daily[0]
     local = now.astimezone(config.tz)
     is_day = 7 <= local.hour < 18
     temp = first.low + (first.high - first.low) * (0.8 if is_day else 0.2)  # type: ignore[operator]
-    current = Current(temperature=round(temp, 1), category=first.category, is_day=is_day,
-                      apparent=round(temp - 2), code=first.code)
+    current = Current(
+        temperature=round(temp, 1),
+        category=first.category,
+        is_day=is_day,
+        apparent=round(temp - 2),
+        code=first.code,
+    )
     return WeatherData(current=current, daily=tuple(daily), attribution=ATTRIBUTION)
 
 
@@ -158,20 +217,36 @@ def _specials(config: Config, today: date, scenario: str) -> tuple[SpecialDay, .
     if scenario == "plain":
         return ()
     out = [
-        SpecialDay(date=today, kind="birthday", title="Corinne turns 8",
-                   message="Happy Birthday, Corinne!", icon="birthday"),
-        SpecialDay(date=today + timedelta(days=2), kind="anniversary",
-                   title="Jess & Kyle: 12 years", message="Happy Anniversary, Jess & Kyle!",
-                   icon="anniversary"),
+        SpecialDay(
+            date=today,
+            kind="birthday",
+            title="Corinne turns 8",
+            message="Happy Birthday, Corinne!",
+            icon="birthday",
+        ),
+        SpecialDay(
+            date=today + timedelta(days=2),
+            kind="anniversary",
+            title="Jess & Kyle: 12 years",
+            message="Happy Anniversary, Jess & Kyle!",
+            icon="anniversary",
+        ),
     ]
     if scenario == "dst":
-        out[1] = SpecialDay(date=today + timedelta(days=1), kind="dst",
-                            title="Clocks go back 1 hour", message="Daylight saving time ends",
-                            icon="dst", color="black")
+        out[1] = SpecialDay(
+            date=today + timedelta(days=1),
+            kind="dst",
+            title="Clocks go back 1 hour",
+            message="Daylight saving time ends",
+            icon="dst",
+            color="black",
+        )
     return tuple(out)
 
 
-def demo_snapshots(config: Config, now: datetime, *, scenario: str = "default") -> dict[str, Snapshot]:
+def demo_snapshots(
+    config: Config, now: datetime, *, scenario: str = "default"
+) -> dict[str, Snapshot]:
     """Snapshots of the demo household's sources as they would be cached at ``now``."""
     if scenario not in SCENARIOS:
         raise ValueError(f"unknown demo scenario {scenario!r}; choose from {', '.join(SCENARIOS)}")
@@ -186,18 +261,38 @@ def demo_snapshots(config: Config, now: datetime, *, scenario: str = "default") 
         fetched -= timedelta(hours=9)
     snaps: dict[str, Snapshot] = {}
     if scenario != "no-weather":
-        snaps[WEATHER] = Snapshot(name=WEATHER, kind="weather", data=_weather(config, today, now),
-                                  fetched_at=fetched, changed_at=changed)
+        snaps[WEATHER] = Snapshot(
+            name=WEATHER,
+            kind="weather",
+            data=_weather(config, today, now),
+            fetched_at=fetched,
+            changed_at=changed,
+        )
     else:
-        snaps[WEATHER] = Snapshot(name=WEATHER, kind="weather", data=None,
-                                  last_error="connection refused", attempted_at=fetched)
+        snaps[WEATHER] = Snapshot(
+            name=WEATHER,
+            kind="weather",
+            data=None,
+            last_error="connection refused",
+            attempted_at=fetched,
+        )
     for cal, events in _events(config, today, scenario).items():
         name = calendar_source(cal)
-        snaps[name] = Snapshot(name=name, kind="calendar", data=tuple(events),
-                               fetched_at=fetched, changed_at=changed,
-                               last_error="timed out" if scenario == "stale" else None)
-    snaps[SPECIAL] = Snapshot(name=SPECIAL, kind="special", data=_specials(config, today, scenario),
-                              fetched_at=fetched, changed_at=changed)
+        snaps[name] = Snapshot(
+            name=name,
+            kind="calendar",
+            data=tuple(events),
+            fetched_at=fetched,
+            changed_at=changed,
+            last_error="timed out" if scenario == "stale" else None,
+        )
+    snaps[SPECIAL] = Snapshot(
+        name=SPECIAL,
+        kind="special",
+        data=_specials(config, today, scenario),
+        fetched_at=fetched,
+        changed_at=changed,
+    )
     return snaps
 
 

@@ -18,7 +18,7 @@ from PIL import Image, ImageDraw
 
 from drivers.palette import BLACK, RED, WHITE, new_frame
 from homeboard.i18n import Words, words_for
-from homeboard.model import BoardState, Day, Event, SourceState
+from homeboard.model import BoardState, Day, Event
 from homeboard.render.icons import draw_icon, draw_weather_icon
 from homeboard.render.text import FontChain, draw_text, fit_text, get_font, text_width
 
@@ -138,8 +138,9 @@ class EventList:
     ``compact`` mode (portrait rows) a timed event is one line: time, then title.
     """
 
-    def __init__(self, m: Metrics, state: BoardState, words: Words, *, roomy: bool,
-                 compact: bool = False) -> None:
+    def __init__(
+        self, m: Metrics, state: BoardState, words: Words, *, roomy: bool, compact: bool = False
+    ) -> None:
         self.m = m
         self.state = state
         self.words = words
@@ -180,14 +181,18 @@ class EventList:
         wrapped = [self._title_lines(ev, width, 2) for ev in events]
         total = sum(self._height(len(lines), ev) for lines, ev in zip(wrapped, events, strict=True))
         if total - self.gap > y1 - y0:
-            wrapped = [lines[:1] if len(lines) == 1 else self._title_lines(ev, width, 1)
-                       for lines, ev in zip(wrapped, events, strict=True)]
-            total = sum(self._height(len(lines), ev)
-                        for lines, ev in zip(wrapped, events, strict=True))
+            wrapped = [
+                lines[:1] if len(lines) == 1 else self._title_lines(ev, width, 1)
+                for lines, ev in zip(wrapped, events, strict=True)
+            ]
+            total = sum(
+                self._height(len(lines), ev) for lines, ev in zip(wrapped, events, strict=True)
+            )
             if total - self.gap > y1 - y0 and not self.compact:
                 # A busy day: one line per event shows twice as many.
-                EventList(self.m, self.state, self.words, roomy=self.roomy,
-                          compact=True).draw(image, box, events)
+                EventList(self.m, self.state, self.words, roomy=self.roomy, compact=True).draw(
+                    image, box, events
+                )
                 return
         y = y0
         for i, (ev, lines) in enumerate(zip(events, wrapped, strict=True)):
@@ -208,8 +213,14 @@ class EventList:
     def _more(self, image: Image.Image, box: Box, count: int) -> None:
         x0, y, x1, y1 = box
         text = self.words.more.format(n=count)
-        draw_text(image, (x0, y, x1, min(y1, y + self.more_h)), text, font=self.more_font,
-                  fill=BLACK, valign="middle")
+        draw_text(
+            image,
+            (x0, y, x1, min(y1, y + self.more_h)),
+            text,
+            font=self.more_font,
+            fill=BLACK,
+            valign="middle",
+        )
 
     def _bar(self, image: Image.Image, box: Box, ev: Event) -> None:
         x0, y0, x1, y1 = box
@@ -225,8 +236,14 @@ class EventList:
         if ev.continues_to:
             _triangle(draw, (x1 - pad // 2 - arrow, y0, x1 - pad // 2, y1), left=False)
             text_x1 -= arrow
-        draw_text(image, (text_x0, y0, text_x1, y1), ev.title, font=self.bar_font, fill=WHITE,
-                  valign="middle")
+        draw_text(
+            image,
+            (text_x0, y0, text_x1, y1),
+            ev.title,
+            font=self.bar_font,
+            fill=WHITE,
+            valign="middle",
+        )
 
     def _special(self, image: Image.Image, box: Box, ev: Event, lines: list[str]) -> None:
         # A special day listed among the events: its icon and bold text, no fill, so
@@ -234,13 +251,20 @@ class EventList:
         x0, y0, x1, _y1 = box
         color = RED if ev.color == "red" else BLACK
         icon = self.bar_h
-        draw_icon(image, (x0, y0 + 1, x0 + icon - 2, y0 + icon - 1), ev.icon or "celebration",
-                  fill=color)
+        draw_icon(
+            image, (x0, y0 + 1, x0 + icon - 2, y0 + icon - 1), ev.icon or "celebration", fill=color
+        )
         y = y0
         for i, line in enumerate(lines):
             h = self.bar_h if i == 0 else self.title_h
-            draw_text(image, (x0 + icon + self.m.px(3), y, x1, y + h), line, font=self.bar_font,
-                      fill=color, valign="middle" if i == 0 else "top")
+            draw_text(
+                image,
+                (x0 + icon + self.m.px(3), y, x1, y + h),
+                line,
+                font=self.bar_font,
+                fill=color,
+                valign="middle" if i == 0 else "top",
+            )
             y += h
 
     def _timed(self, image: Image.Image, box: Box, ev: Event, lines: list[str]) -> None:
@@ -253,31 +277,54 @@ class EventList:
             color = RED
         when, _title = _event_lines(ev, self.state, self.words)
         when_w = text_width(when, self.time_font)
-        draw_text(image, (x0, y0, x1, y0 + self.time_h), when, font=self.time_font, fill=color,
-                  valign="baseline")
+        draw_text(
+            image,
+            (x0, y0, x1, y0 + self.time_h),
+            when,
+            font=self.time_font,
+            fill=color,
+            valign="baseline",
+        )
         after = x0 + when_w + self.m.px(7)
         if self.compact:
             # One line: the title takes the place of the label.
             if after < x1:
-                draw_text(image, (after, y0, x1, y0 + self.time_h), ev.title,
-                          font=self.title_font, fill=color if ev.underway else BLACK,
-                          valign="baseline")
+                draw_text(
+                    image,
+                    (after, y0, x1, y0 + self.time_h),
+                    ev.title,
+                    font=self.title_font,
+                    fill=color if ev.underway else BLACK,
+                    valign="baseline",
+                )
             return
         if ev.label and after < x1:
             label_color = RED if ev.color == "red" else BLACK
-            draw_text(image, (after, y0, x1, y0 + self.time_h), ev.label, font=self.label_font,
-                      fill=RED if ev.underway else label_color, valign="baseline")
+            draw_text(
+                image,
+                (after, y0, x1, y0 + self.time_h),
+                ev.label,
+                font=self.label_font,
+                fill=RED if ev.underway else label_color,
+                valign="baseline",
+            )
         y = y0 + self.time_h
         for line in lines:
-            draw_text(image, (x0, y, x1, min(y1, y + self.title_h)), line, font=self.title_font,
-                      fill=color if ev.underway else BLACK, valign="top")
+            draw_text(
+                image,
+                (x0, y, x1, min(y1, y + self.title_h)),
+                line,
+                font=self.title_font,
+                fill=color if ev.underway else BLACK,
+                valign="top",
+            )
             y += self.title_h
 
 
 def _triangle(draw: ImageDraw.ImageDraw, box: Box, *, left: bool) -> None:
     x0, y0, x1, y1 = box
     mid = (y0 + y1) // 2
-    half = (x1 - x0)
+    half = x1 - x0
     if left:
         points = [(x1, mid - half), (x0, mid), (x1, mid + half)]
     else:
@@ -345,21 +392,42 @@ class BoardPainter:
         ix0, ix1 = x0 + pad, x1 - pad
         day = st.today
         y = y0 + m.px(8)
-        draw_text(self.image, (ix0, y, ix1, y + m.px(32)), words.days[day.date.weekday()],
-                  font=m.font(28, bold=True), fill=BLACK, valign="baseline")
+        draw_text(
+            self.image,
+            (ix0, y, ix1, y + m.px(32)),
+            words.days[day.date.weekday()],
+            font=m.font(28, bold=True),
+            fill=BLACK,
+            valign="baseline",
+        )
         y += m.px(32)
-        draw_text(self.image, (ix0, y, ix1, y + m.px(66)), format_date(day.date, words, st.language),
-                  font=m.font(70, bold=True, display=True), fill=RED, valign="baseline")
+        draw_text(
+            self.image,
+            (ix0, y, ix1, y + m.px(66)),
+            format_date(day.date, words, st.language),
+            font=m.font(70, bold=True, display=True),
+            fill=RED,
+            valign="baseline",
+        )
         y += m.px(72)
         weather_h = m.px(84)
         self._current((ix0, y, ix1, y + weather_h), day)
         y += weather_h + m.px(8)
         _hline(self.draw, ix0, ix1, y, BLACK, m.px(2))
         y += m.px(10)
-        events = [e for e in day.events if not e.ended and not (e.special and day.special and e.title == day.special.title)]
+        events = [
+            e
+            for e in day.events
+            if not e.ended and not (e.special and day.special and e.title == day.special.title)
+        ]
         if not events:
-            draw_text(self.image, (ix0, y, ix1, y + m.px(24)), words.no_events,
-                      font=m.font(17), fill=BLACK)
+            draw_text(
+                self.image,
+                (ix0, y, ix1, y + m.px(24)),
+                words.no_events,
+                font=m.font(17),
+                fill=BLACK,
+            )
             return
         EventList(m, st, words, roomy=True).draw(self.image, (ix0, y, ix1, y1 - m.px(4)), events)
 
@@ -368,23 +436,35 @@ class BoardPainter:
         x0, y0, x1, y1 = box
         icon = y1 - y0
         if not st.weather_enabled:
-            draw_text(self.image, box, st.location or "", font=m.font(20), fill=BLACK,
-                      valign="middle")
+            draw_text(
+                self.image, box, st.location or "", font=m.font(20), fill=BLACK, valign="middle"
+            )
             return
         cur = st.current
         fc = day.forecast
         if cur is None and fc is None:
-            draw_icon(self.image, (x0, y0 + icon // 6, x0 + icon * 2 // 3, y1 - icon // 6), "cloud_off",
-                      fill=RED)
+            draw_icon(
+                self.image,
+                (x0, y0 + icon // 6, x0 + icon * 2 // 3, y1 - icon // 6),
+                "cloud_off",
+                fill=RED,
+            )
             tx = x0 + icon * 2 // 3 + m.px(10)
             font = m.font(19, bold=True)
-            lines = wrap_text(self.words.unavailable.format(name=self.words.weather), font,
-                              x1 - tx, 2)
+            lines = wrap_text(
+                self.words.unavailable.format(name=self.words.weather), font, x1 - tx, 2
+            )
             line_h = m.px(24)
             ty = y0 + (y1 - y0 - line_h * len(lines)) // 2
             for line in lines:
-                draw_text(self.image, (tx, ty, x1, ty + line_h), line, font=font, fill=RED,
-                          valign="middle")
+                draw_text(
+                    self.image,
+                    (tx, ty, x1, ty + line_h),
+                    line,
+                    font=font,
+                    fill=RED,
+                    valign="middle",
+                )
                 ty += line_h
             return
         category = cur.category if cur else fc.category  # type: ignore[union-attr]
@@ -393,18 +473,32 @@ class BoardPainter:
         stale = weather is not None and weather.status == "stale"
         # Old conditions are drawn in black, not the red of "now", and say how old.
         now_color = BLACK if stale else RED
-        draw_weather_icon(self.image, (x0, y0, x0 + icon, y1), category, is_day=is_day,
-                          fill=now_color)
+        draw_weather_icon(
+            self.image, (x0, y0, x0 + icon, y1), category, is_day=is_day, fill=now_color
+        )
         tx = x0 + icon + m.px(10)
         if cur is not None:
-            draw_text(self.image, (tx, y0, x1, y0 + m.px(52)), format_temp(cur.temperature),
-                      font=m.font(50, bold=True), fill=now_color, valign="baseline")
+            draw_text(
+                self.image,
+                (tx, y0, x1, y0 + m.px(52)),
+                format_temp(cur.temperature),
+                font=m.font(50, bold=True),
+                fill=now_color,
+                valign="baseline",
+            )
         line_y = y0 + m.px(54)
         if stale and weather is not None and weather.fetched_at is not None:
-            when = format_when(weather.fetched_at.astimezone(ZoneInfo(st.timezone)), st.date,
-                               st.clock, self.words)
-            draw_text(self.image, (tx, line_y, x1, y1), self.words.stale.format(name="", when=when)
-                      .strip(), font=m.font(17, bold=True), fill=RED, valign="top")
+            when = format_when(
+                weather.fetched_at.astimezone(ZoneInfo(st.timezone)), st.date, st.clock, self.words
+            )
+            draw_text(
+                self.image,
+                (tx, line_y, x1, y1),
+                self.words.stale.format(name="", when=when).strip(),
+                font=m.font(17, bold=True),
+                fill=RED,
+                valign="top",
+            )
             return
         parts = []
         if fc is not None:
@@ -413,8 +507,14 @@ class BoardPainter:
                 parts.append(f"{fc.precip_chance}%")
         elif cur is not None and cur.apparent is not None:
             parts.append(self.words.feels_like.format(temp=format_temp(cur.apparent)))
-        draw_text(self.image, (tx, line_y, x1, y1), "  ".join(parts), font=m.font(18, bold=True),
-                  fill=BLACK, valign="top")
+        draw_text(
+            self.image,
+            (tx, line_y, x1, y1),
+            "  ".join(parts),
+            font=m.font(18, bold=True),
+            fill=BLACK,
+            valign="top",
+        )
 
     def _column(self, box: Box, day: Day) -> None:
         m, st, words = self.m, self.state, self.words
@@ -423,34 +523,68 @@ class BoardPainter:
         ix0, ix1 = x0 + pad, x1 - pad
         y = y0 + m.px(8)
         head = words.days_short[day.date.weekday()]
-        draw_text(self.image, (ix0, y, ix1, y + m.px(32)), head, font=m.font(30, bold=True),
-                  fill=BLACK, align="center", valign="baseline")
+        draw_text(
+            self.image,
+            (ix0, y, ix1, y + m.px(32)),
+            head,
+            font=m.font(30, bold=True),
+            fill=BLACK,
+            align="center",
+            valign="baseline",
+        )
         y += m.px(34)
-        draw_text(self.image, (ix0, y, ix1, y + m.px(20)), format_date(day.date, words, st.language),
-                  font=m.font(16), fill=BLACK, align="center", valign="baseline")
+        draw_text(
+            self.image,
+            (ix0, y, ix1, y + m.px(20)),
+            format_date(day.date, words, st.language),
+            font=m.font(16),
+            fill=BLACK,
+            align="center",
+            valign="baseline",
+        )
         y += m.px(24)
         fc = day.forecast
         row_h = m.px(50)
         if st.weather_enabled:
             if fc is not None:
                 icon = row_h
-                draw_weather_icon(self.image, (ix0, y, ix0 + icon, y + icon), fc.category,
-                                  is_day=True, fill=BLACK)
+                draw_weather_icon(
+                    self.image, (ix0, y, ix0 + icon, y + icon), fc.category, is_day=True, fill=BLACK
+                )
                 tx = ix0 + icon + m.px(6)
-                draw_text(self.image, (tx, y, ix1, y + m.px(26)),
-                          f"{format_temp(fc.high)}/{format_temp(fc.low)}",
-                          font=m.font(19, bold=True), fill=BLACK, valign="baseline")
+                draw_text(
+                    self.image,
+                    (tx, y, ix1, y + m.px(26)),
+                    f"{format_temp(fc.high)}/{format_temp(fc.low)}",
+                    font=m.font(19, bold=True),
+                    fill=BLACK,
+                    valign="baseline",
+                )
                 if fc.precip_chance:
-                    draw_text(self.image, (tx, y + m.px(27), ix1, y + row_h),
-                              f"{fc.precip_chance}%", font=m.font(16), fill=BLACK, valign="top")
+                    draw_text(
+                        self.image,
+                        (tx, y + m.px(27), ix1, y + row_h),
+                        f"{fc.precip_chance}%",
+                        font=m.font(16),
+                        fill=BLACK,
+                        valign="top",
+                    )
             else:
-                draw_text(self.image, (ix0, y, ix1, y + row_h), "–", font=m.font(24),
-                          fill=BLACK, align="center", valign="middle")
+                draw_text(
+                    self.image,
+                    (ix0, y, ix1, y + row_h),
+                    "–",
+                    font=m.font(24),
+                    fill=BLACK,
+                    align="center",
+                    valign="middle",
+                )
             y += row_h + m.px(6)
         _hline(self.draw, ix0, ix1, y, BLACK)
         y += m.px(8)
-        EventList(m, st, words, roomy=False).draw(self.image, (ix0, y, ix1, y1 - m.px(4)),
-                                                  [e for e in day.events if not e.ended])
+        EventList(m, st, words, roomy=False).draw(
+            self.image, (ix0, y, ix1, y1 - m.px(4)), [e for e in day.events if not e.ended]
+        )
 
     # ------------------------------------------------------------------ portrait
     def _portrait(self, box: Box) -> None:
@@ -461,25 +595,45 @@ class BoardPainter:
         # Header: weekday and date on the left, the weather now on the right.
         half = x0 + (x1 - x0) // 2
         y = y0 + m.px(8)
-        draw_text(self.image, (x0 + pad, y, half, y + m.px(32)), words.days[day.date.weekday()],
-                  font=m.font(28, bold=True), fill=BLACK, valign="baseline")
-        draw_text(self.image, (x0 + pad, y + m.px(32), half + m.px(40), y + m.px(100)),
-                  format_date(day.date, words, st.language), font=m.font(58, bold=True),
-                  fill=RED, valign="baseline")
+        draw_text(
+            self.image,
+            (x0 + pad, y, half, y + m.px(32)),
+            words.days[day.date.weekday()],
+            font=m.font(28, bold=True),
+            fill=BLACK,
+            valign="baseline",
+        )
+        draw_text(
+            self.image,
+            (x0 + pad, y + m.px(32), half + m.px(40), y + m.px(100)),
+            format_date(day.date, words, st.language),
+            font=m.font(58, bold=True),
+            fill=RED,
+            valign="baseline",
+        )
         self._current((half + m.px(30), y + m.px(12), x1 - pad, y + m.px(92)), day)
         y += m.px(108)
         _hline(self.draw, x0 + pad, x1 - pad, y, BLACK, m.px(2))
         y += m.px(8)
         rest = st.days[1:]
         today_h = round((y1 - y) * (0.4 if rest else 1.0))
-        events = [e for e in day.events
-                  if not e.ended and not (e.special and day.special and e.title == day.special.title)]
+        events = [
+            e
+            for e in day.events
+            if not e.ended and not (e.special and day.special and e.title == day.special.title)
+        ]
         if events:
             EventList(m, st, words, roomy=True, compact=True).draw(
-                self.image, (x0 + pad, y, x1 - pad, y + today_h - m.px(4)), events)
+                self.image, (x0 + pad, y, x1 - pad, y + today_h - m.px(4)), events
+            )
         else:
-            draw_text(self.image, (x0 + pad, y, x1 - pad, y + m.px(24)), words.no_events,
-                      font=m.font(17), fill=BLACK)
+            draw_text(
+                self.image,
+                (x0 + pad, y, x1 - pad, y + m.px(24)),
+                words.no_events,
+                font=m.font(17),
+                fill=BLACK,
+            )
         y += today_h
         if not rest:
             return
@@ -495,24 +649,46 @@ class BoardPainter:
         x0, y0, x1, y1 = box
         pad = m.px(14)
         side = m.px(118)
-        draw_text(self.image, (x0 + pad, y0 + m.px(4), x0 + side, y0 + m.px(34)),
-                  words.days_short[day.date.weekday()], font=m.font(26, bold=True), fill=BLACK,
-                  valign="baseline")
-        draw_text(self.image, (x0 + pad, y0 + m.px(34), x0 + side, y0 + m.px(54)),
-                  format_date(day.date, words, st.language), font=m.font(15), fill=BLACK)
+        draw_text(
+            self.image,
+            (x0 + pad, y0 + m.px(4), x0 + side, y0 + m.px(34)),
+            words.days_short[day.date.weekday()],
+            font=m.font(26, bold=True),
+            fill=BLACK,
+            valign="baseline",
+        )
+        draw_text(
+            self.image,
+            (x0 + pad, y0 + m.px(34), x0 + side, y0 + m.px(54)),
+            format_date(day.date, words, st.language),
+            font=m.font(15),
+            fill=BLACK,
+        )
         fc = day.forecast
         if st.weather_enabled and fc is not None:
             icon = m.px(34)
             iy = y0 + m.px(56)
             if iy + icon <= y1:
-                draw_weather_icon(self.image, (x0 + pad, iy, x0 + pad + icon, iy + icon),
-                                  fc.category, is_day=True, fill=BLACK)
-                draw_text(self.image, (x0 + pad + icon + m.px(4), iy, x0 + side, iy + icon),
-                          f"{format_temp(fc.high)}/{format_temp(fc.low)}",
-                          font=m.font(15, bold=True), fill=BLACK, valign="middle")
+                draw_weather_icon(
+                    self.image,
+                    (x0 + pad, iy, x0 + pad + icon, iy + icon),
+                    fc.category,
+                    is_day=True,
+                    fill=BLACK,
+                )
+                draw_text(
+                    self.image,
+                    (x0 + pad + icon + m.px(4), iy, x0 + side, iy + icon),
+                    f"{format_temp(fc.high)}/{format_temp(fc.low)}",
+                    font=m.font(15, bold=True),
+                    fill=BLACK,
+                    valign="middle",
+                )
         EventList(m, st, words, roomy=False, compact=True).draw(
-            self.image, (x0 + side + m.px(6), y0 + m.px(6), x1 - pad, y1 - m.px(2)),
-            [e for e in day.events if not e.ended])
+            self.image,
+            (x0 + side + m.px(6), y0 + m.px(6), x1 - pad, y1 - m.px(2)),
+            [e for e in day.events if not e.ended],
+        )
 
     # ------------------------------------------------------------------ banner and footer
     def _banner(self, box: Box) -> None:
@@ -536,8 +712,14 @@ class BoardPainter:
         start = x0 + ((x1 - x0) - (icon + gap + text_w)) // 2
         iy = y0 + (y1 - y0 - icon) // 2
         draw_icon(self.image, (start, iy, start + icon, iy + icon), special.icon, fill=WHITE)
-        draw_text(self.image, (start + icon + gap, y0, x1 - m.px(16), y1),
-                  special.message, font=font, fill=WHITE, valign="middle")
+        draw_text(
+            self.image,
+            (start + icon + gap, y0, x1 - m.px(16), y1),
+            special.message,
+            font=font,
+            fill=WHITE,
+            valign="middle",
+        )
 
     def _footer(self, box: Box) -> None:
         m, st, words = self.m, self.state, self.words
@@ -552,7 +734,9 @@ class BoardPainter:
             left = words.updated.format(time=format_when(st.updated_at, st.date, st.clock, words))
         x = x0 + pad
         if left:
-            draw_text(self.image, (x, ty0, x1 - pad, y1), left, font=bold, fill=BLACK, valign="middle")
+            draw_text(
+                self.image, (x, ty0, x1 - pad, y1), left, font=bold, fill=BLACK, valign="middle"
+            )
             x += text_width(left, bold) + m.px(12)
         # Stale and unavailable sources, in red: the household must be able to tell.
         right = x1 - pad
@@ -561,18 +745,27 @@ class BoardPainter:
         for note in _source_notes(st, words, font, max(0, right - x - m.px(18))):
             if x + m.px(18) >= x1 - pad:
                 break
-            draw_icon(self.image, (x, ty0 + m.px(2), x + m.px(15), ty0 + m.px(17)), "alert",
-                      fill=RED)
+            draw_icon(
+                self.image, (x, ty0 + m.px(2), x + m.px(15), ty0 + m.px(17)), "alert", fill=RED
+            )
             x += m.px(18)
-            draw_text(self.image, (x, ty0, x1 - pad, y1), note, font=font, fill=RED,
-                      valign="middle")
+            draw_text(
+                self.image, (x, ty0, x1 - pad, y1), note, font=font, fill=RED, valign="middle"
+            )
             x += min(text_width(note, font), x1 - pad - x) + m.px(12)
         if st.attribution:
             text = " · ".join(st.attribution)
             aw = text_width(text, font)
             if x + aw <= x1 - pad:
-                draw_text(self.image, (x1 - pad - aw, ty0, x1 - pad, y1), text, font=font,
-                          fill=BLACK, valign="middle", align="right")
+                draw_text(
+                    self.image,
+                    (x1 - pad - aw, ty0, x1 - pad, y1),
+                    text,
+                    font=font,
+                    fill=BLACK,
+                    valign="middle",
+                    align="right",
+                )
 
 
 def _names(names: list[str], font: FontChain, width: int) -> str:
@@ -593,15 +786,19 @@ def _source_notes(st: BoardState, words: Words, font: FontChain, width: int) -> 
     share = width // 2 if missing and stale else width
     if missing:
         probe = words.unavailable.format(name="")
-        notes.append(words.unavailable.format(
-            name=_names(missing, font, share - text_width(probe, font))))
+        notes.append(
+            words.unavailable.format(name=_names(missing, font, share - text_width(probe, font)))
+        )
     if stale:
         oldest = min(s.fetched_at for s in stale if s.fetched_at is not None)
         when = format_when(oldest.astimezone(tz), st.date, st.clock, words)
         probe = words.stale.format(name="", when=when)
-        notes.append(words.stale.format(
-            name=_names([s.label for s in stale], font, share - text_width(probe, font)),
-            when=when))
+        notes.append(
+            words.stale.format(
+                name=_names([s.label for s in stale], font, share - text_width(probe, font)),
+                when=when,
+            )
+        )
     return notes
 
 
@@ -615,8 +812,9 @@ class HasSize(Protocol):
     def height(self) -> int: ...
 
 
-def render(state: BoardState, panel: HasSize | tuple[int, int], *,
-           orientation: Orientation = "landscape") -> Image.Image:
+def render(
+    state: BoardState, panel: HasSize | tuple[int, int], *, orientation: Orientation = "landscape"
+) -> Image.Image:
     """Draw ``state`` for ``panel`` (a PanelSpec, or (width, height) in landscape).
 
     Returns a mode "P" image with palette white/black/red (indices 0/1/2); in
@@ -634,4 +832,12 @@ def render(state: BoardState, panel: HasSize | tuple[int, int], *,
 
 
 # ``fit_text`` is re-exported for callers that measure before drawing.
-__all__ = ["BoardPainter", "Metrics", "PanelSize", "fit_text", "format_temp", "format_time", "render"]
+__all__ = [
+    "BoardPainter",
+    "Metrics",
+    "PanelSize",
+    "fit_text",
+    "format_temp",
+    "format_time",
+    "render",
+]
