@@ -23,12 +23,15 @@ class Case:
     scenario: str = "default"
     panel: str = "waveshare_epd7in5b_v2"
     orientation: str = "landscape"
+    days: int = 4
     overrides: tuple[tuple[str, object], ...] = ()
 
     def config(self) -> Config:
         """The demo config with this case's overrides."""
         config = demo_config()
-        layout = dataclasses.replace(config.layout, orientation=self.orientation)
+        layout = dataclasses.replace(
+            config.layout, orientation=self.orientation, days=self.days
+        )
         return dataclasses.replace(config, layout=layout, **dict(self.overrides))
 
     def state(self, now: datetime | None = None) -> BoardState:
@@ -56,4 +59,6 @@ CASES: tuple[Case, ...] = (
     Case("panel-v1-640x384", panel="waveshare_epd7in5b_v1"),
     Case("panel-hd-880x528", panel="waveshare_epd7in5b_hd"),
     Case("portrait", orientation="portrait"),
+    Case("seven-days", days=7),
+    Case("today-only", days=1),
 )

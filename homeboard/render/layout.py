@@ -298,7 +298,8 @@ class EventList:
                     valign="baseline",
                 )
             return
-        if ev.label and after < x1:
+        # A label cut to one letter and "…" says nothing: leave it out instead.
+        if ev.label and x1 - after >= self.m.px(40):
             label_color = RED if ev.color == "red" else BLACK
             draw_text(
                 image,
@@ -544,10 +545,25 @@ class BoardPainter:
         )
         y += m.px(24)
         fc = day.forecast
-        row_h = m.px(50)
+        temps = f"{format_temp(fc.high)}/{format_temp(fc.low)}" if fc else ""
+        narrow = text_width(temps, m.font(19, bold=True)) + m.px(56) > ix1 - ix0
+        row_h = m.px(50) + (m.px(40) if narrow else 0)
         if st.weather_enabled:
-            if fc is not None:
-                icon = row_h
+            if fc is not None and narrow:
+                # A narrow column: the icon above, the temperatures below it.
+                icon = m.px(46)
+                mid = (ix0 + ix1) // 2
+                draw_weather_icon(self.image, (mid - icon // 2, y, mid + icon // 2, y + icon),
+                                  fc.category, is_day=True, fill=BLACK)
+                draw_text(self.image, (ix0, y + icon, ix1, y + icon + m.px(22)), temps,
+                          font=m.font(16, bold=True), fill=BLACK, align="center",
+                          valign="baseline")
+                if fc.precip_chance:
+                    draw_text(self.image, (ix0, y + icon + m.px(22), ix1, y + row_h),
+                              f"{fc.precip_chance}%", font=m.font(14), fill=BLACK,
+                              align="center", valign="top")
+            elif fc is not None:
+                icon = m.px(50)
                 draw_weather_icon(
                     self.image, (ix0, y, ix0 + icon, y + icon), fc.category, is_day=True, fill=BLACK
                 )
@@ -555,7 +571,7 @@ class BoardPainter:
                 draw_text(
                     self.image,
                     (tx, y, ix1, y + m.px(26)),
-                    f"{format_temp(fc.high)}/{format_temp(fc.low)}",
+                    temps,
                     font=m.font(19, bold=True),
                     fill=BLACK,
                     valign="baseline",
@@ -570,6 +586,7 @@ class BoardPainter:
                         valign="top",
                     )
             else:
+                row_h = m.px(50)
                 draw_text(
                     self.image,
                     (ix0, y, ix1, y + row_h),
