@@ -2,7 +2,7 @@
 
 ``build_app(config)`` makes no connection and imports no heavy module: Redis, the
 display driver and the HTTP session are made when first asked for, so a command that
-needs none of them pays nothing for them (STYLE.md §3: no module-level singletons).
+needs none of them pays nothing for them (there are no module-level singletons).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The ``homeboard`` command line (click). Contracts: ../shared/DESIGN.md."""
+"""The ``homeboard`` command line (click): the commands the README lists, and their exit codes."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ def _set_config(ctx: click.Context, _param: click.Parameter, value: str | None) 
 
 
 def config_option(func: Callable[..., Any]) -> Callable[..., Any]:
-    """``--config F`` on a sub-command too, as DESIGN.md writes the commands."""
+    """``--config F`` after the sub-command too (``homeboard render --config F``)."""
     return click.option(
         "--config",
         "config_path",
@@ -103,8 +103,19 @@ def parse_now(value: str | None, config: Config) -> datetime:
     return moment
 
 
-def _explicit_config(obj: CliContext) -> bool:
-    return obj.config_path is not None or bool(os.environ.get("HOMEBOARD_CONFIG"))
+def _look_config(obj: CliContext) -> Config | None:
+    """The config by the usual lookup, or None when there is none anywhere (demo only).
+
+    A file named by ``--config`` or ``$HOMEBOARD_CONFIG`` must exist; the default places
+    may all be empty, and then the demo draws with its own household's settings.
+    """
+    explicit = obj.config_path is not None or bool(os.environ.get("HOMEBOARD_CONFIG"))
+    if not explicit:
+        from homeboard.config import DEFAULT_CONFIG_PATHS
+
+        if not any(Path(p).is_file() for p in DEFAULT_CONFIG_PATHS):
+            return None
+    return obj.load()
 
 
 def board_inputs(
@@ -120,7 +131,7 @@ def board_inputs(
     if demo:
         from homeboard.demo import demo_config, demo_snapshots
 
-        base = obj.load() if _explicit_config(obj) else None
+        base = _look_config(obj)
         config = demo_config(base)
         now = parse_now(now_text, config)
         try:
@@ -220,8 +231,13 @@ def render(
         shown = shown.transpose(drivers.PORTRAIT_TO_PANEL_INVERSE)
     path = Path(out)
     tmp = path.with_name(path.name + ".tmp")
-    shown.convert("RGB").save(tmp, format="PNG")
-    os.replace(tmp, path)
+    try:
+        shown.convert("RGB").save(tmp, format="PNG")
+        os.replace(tmp, path)
+    except OSError as exc:
+        if tmp.parent.is_dir():
+            tmp.unlink(missing_ok=True)
+        raise HomeboardError(f"cannot write {path}: {exc.strerror or exc}") from None
     click.echo(f"wrote {path} ({shown.width}x{shown.height}, {name})", err=True)
 
 
@@ -279,7 +295,27 @@ def check_config(obj: CliContext) -> None:
         problem = check_holidays(config.holidays)
         if problem:
             raise ConfigError([f"{path}: holidays: {problem}"])
+    for field, file in secret_files(config):
+        if not file.is_file():
+            # A warning, not an error: the file may be put in place after the config.
+            click.echo(f"{path}: warning: {field}: no such file: {file}", err=True)
     click.echo(f"{path}: ok")
+
+
+def secret_files(config: Config) -> list[tuple[str, Path]]:
+    """The files the config names for credentials, keys and passwords, by field path."""
+    files: list[tuple[str, Path]] = []
+    if config.weather is not None and config.weather.api_key_file is not None:
+        files.append(("weather.api_key_file", config.weather.api_key_file))
+    for i, cal in enumerate(config.calendars):
+        base = f"calendars[{i}]"
+        if cal.password_file is not None:
+            files.append((f"{base}.password_file", cal.password_file))
+        if cal.google is not None:
+            files.append((f"{base}.google.credentials", cal.google.credentials))
+        if cal.caldav is not None and cal.caldav.password_file is not None:
+            files.append((f"{base}.caldav.password_file", cal.caldav.password_file))
+    return files
 
 
 @cli.group()

@@ -332,6 +332,16 @@ NOT_EMPTY = Check(
 )
 
 
+RESERVED_SOURCE_NAMES = ("weather", "special")
+
+
+def _not_reserved(value: str) -> str | None:
+    """Calendar names share the status's ``sources`` map with the weather and special days."""
+    if value.strip().casefold() in RESERVED_SOURCE_NAMES:
+        return f"{value!r} is the name of another source; choose another name"
+    return None
+
+
 @dataclass(frozen=True)
 class _Meta:
     doc: str
@@ -704,7 +714,9 @@ class CalendarConfig:
     """One calendar whose events the board shows; exactly one of ics_url, google, caldav."""
 
     name: str = setting(
-        doc="Unique name; keys its cache and its status.", checks=[NOT_EMPTY], example="Family"
+        doc="Unique name; keys its cache and its status.",
+        checks=[NOT_EMPTY, check(_not_reserved)],
+        example="Family"
     )
     label: str | None = setting(
         None, doc="Short label drawn next to its events; default: name; empty: none."

@@ -1,4 +1,4 @@
-"""The one error family of Home Board (see STYLE.md §5)."""
+"""The one error family of Home Board: every error raised on purpose is a HomeboardError."""
 
 from __future__ import annotations
 

@@ -42,6 +42,11 @@ def calendar_source(name: str) -> str:
     return CALENDAR_PREFIX + name
 
 
+def public_name(source: str) -> str:
+    """The name a source goes by in JSON output: ``weather``, ``special`` or the calendar's own."""
+    return source.removeprefix(CALENDAR_PREFIX)
+
+
 # --------------------------------------------------------------------------- #
 # What sources deliver
 # --------------------------------------------------------------------------- #
@@ -443,7 +448,8 @@ def state_to_json(state: BoardState) -> dict[str, Any]:
     """The BoardState as JSON-ready data, with stable key names."""
     out = _jsonable(state)
     out["sources"] = {
-        s.name: {k: v for k, v in _jsonable(s).items() if k != "name"} for s in state.sources
+        public_name(s.name): {k: v for k, v in _jsonable(s).items() if k != "name"}
+        for s in state.sources
     }
     return out
 

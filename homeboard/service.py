@@ -29,7 +29,7 @@ from homeboard.store import PushRecord, RefreshRecord
 
 if TYPE_CHECKING:
     from homeboard.app import App
-    from homeboard.config import Schedule
+    from homeboard.config import Config, Schedule
     from homeboard.model import BoardState, Snapshot
     from homeboard.store import Outcome, Store
 
@@ -247,6 +247,11 @@ def _cycle(
     t2 = time.monotonic()
 
     last = store.last_push()
+    identity = display_identity(config)
+    if last is not None and last.display not in (None, identity):
+        # Another display got the last frame (the mock, before the panel was wired):
+        # this one has never shown it.
+        last = None
     decision = drivers.decide_push(
         sha256=sha, now=now,
         last_sha256=last.sha256 if last else None, last_push_at=last.at if last else None,
@@ -256,7 +261,7 @@ def _cycle(
     outcome: Outcome
     if decision.outcome == "push":
         shown = show(app, image)
-        push = PushRecord(sha256=shown, at=app.now())
+        push = PushRecord(sha256=shown, at=app.now(), display=identity)
         outcome = "pushed"
     else:
         outcome = "unchanged" if decision.outcome == "unchanged" else "deferred"
@@ -267,6 +272,14 @@ def _cycle(
         sha256=sha,
     )
     return RefreshResult(record, decision.reason, state), push
+
+
+def display_identity(config: Config) -> str:
+    """Which display a push went to: the driver and panel, and the mock's folder."""
+    display = config.display
+    if display.driver == "mock":
+        return f"mock:{display.panel}:{display.output_dir}"
+    return display.driver
 
 
 def show(app: App, image: Any) -> str:
@@ -309,7 +322,7 @@ def show_on_panel(app: App, what: str) -> RefreshResult:
             except drivers.DisplayError as exc:
                 raise DisplayError(str(exc)) from exc
         # Not the board's frame: remember what is shown so the next refresh replaces it.
-        store.save_push(PushRecord(sha256=sha, at=app.now()))
+        store.save_push(PushRecord(sha256=sha, at=app.now(), display=display_identity(config)))
         record = RefreshRecord(started_at=started, ended_at=app.now(), outcome="pushed",
                                trigger=f"display-{what}", push_s=time.monotonic() - t0,
                                sha256=sha)
@@ -318,5 +331,6 @@ def show_on_panel(app: App, what: str) -> RefreshResult:
         _release(lock)
 
 
-__all__ = ["EXIT_HUNG", "RefreshResult", "RefreshTimeout", "hard_limit", "refresh", "show",
+__all__ = ["EXIT_HUNG", "RefreshResult", "RefreshTimeout", "display_identity", "hard_limit",
+           "refresh", "show",
            "show_on_panel", "time_limit"]

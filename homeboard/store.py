@@ -102,10 +102,14 @@ class PushRecord:
 
     sha256: str | None
     at: datetime
+    display: str | None = None  # which display got it (see service.display_identity)
 
 
 def _push_json(push: PushRecord) -> str:
-    return _dumps({"sha256": push.sha256, "time": _iso(push.at)})
+    data: dict[str, Any] = {"sha256": push.sha256, "time": _iso(push.at)}
+    if push.display is not None:
+        data["display"] = push.display
+    return _dumps(data)
 
 
 class Store:
@@ -244,7 +248,7 @@ class Store:
         at = _parse_iso(data.get("time"))
         if at is None:
             return None
-        return PushRecord(sha256=data.get("sha256"), at=at)
+        return PushRecord(sha256=data.get("sha256"), at=at, display=data.get("display"))
 
     def save_push(self, push: PushRecord) -> None:
         """Record what is now on the panel (``sha256`` None: unknown, push again)."""
@@ -272,14 +276,14 @@ class Store:
 
     def status(self, config: Config, now: datetime) -> dict[str, Any]:
         """The ``homeboard status --json`` document (reads Redis only)."""
-        from homeboard.model import compose
+        from homeboard.model import compose, public_name
 
         snapshots = self.load_snapshots()
         state = compose(config, snapshots, now)
         sources: dict[str, dict[str, Any]] = {}
         for src in state.sources:
             age = now.timestamp() - src.fetched_at.timestamp() if src.fetched_at else None
-            sources[src.name] = {
+            sources[public_name(src.name)] = {
                 "fetched_at": _iso(src.fetched_at),
                 "status": src.status,
                 "last_error": src.last_error,

@@ -2,7 +2,7 @@
 
 One process runs everything for one board (``homeboard run``): a solo-pool worker
 with a concurrency of one, and beat as a thread of that worker (a bootstep), not
-``-B``, which would fork a second process. The rules from the seeds (DESIGN.md):
+``-B``, which would fork a second process. The rules (README.md, "How it stays up for years"):
 
 - no eta, no countdown, no task retries: cadence is beat's job, and a source that
   failed is tried again at the next tick;
@@ -178,7 +178,10 @@ class LocalMidnight(BaseSchedule):
 
 def expires_seconds(config: Config) -> float:
     """How long a refresh message may wait in the queue: shorter than every interval."""
-    return EXPIRES_FRACTION * config.schedule.interval.total_seconds()
+    intervals = [config.schedule.interval]
+    if config.schedule.quiet_hours is not None:
+        intervals.append(config.schedule.quiet_hours.interval)
+    return EXPIRES_FRACTION * min(intervals).total_seconds()
 
 
 def beat_schedule(config: Config, *, nowfun: Any = None) -> dict[str, dict[str, Any]]:
@@ -295,11 +298,34 @@ class BoardScheduler(Scheduler):
         self.watch = watch
         self._published: datetime | None = None
         self._watched_at = 0.0
+        self._send_error: str | None = None
         super().__init__(*args, **kwargs)
 
     def setup_schedule(self) -> None:
         """Only our entries (no result-backend cleanup entry: there is no backend)."""
         self.merge_inplace(self.app.conf.beat_schedule)
+
+    def apply_entry(self, entry: Any, producer: Any = None) -> None:
+        """Send one due refresh; a failed send is one line, not a traceback per tick.
+
+        Celery logs each failed send with two stack traces; while Redis is away that
+        would fill the journal every interval. The tick is simply missed: the next one
+        is sent when Redis is back.
+        """
+        try:
+            self.apply_async(entry, producer=producer, advance=False)
+        except Exception as exc:  # noqa: BLE001 - any send failure is the same to us
+            text = f"{type(exc).__name__}: {exc}".splitlines()[0]
+            if text != self._send_error:
+                log.warning("could not send the %s refresh (%s); the next tick tries again",
+                            entry.name, text)
+            else:
+                log.debug("could not send the %s refresh", entry.name, exc_info=True)
+            self._send_error = text
+        else:
+            if self._send_error is not None:
+                log.info("refreshes are being sent again")
+            self._send_error = None
 
     def tick(self, *args: Any, **kwargs: Any) -> float:
         """One look at the schedule; then tell ``homeboard status`` when the next run is."""

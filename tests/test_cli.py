@@ -24,7 +24,12 @@ def run(
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("HOMEBOARD_")}
     full_env.update(env or {})
     return subprocess.run(
-        [str(BIN), *args], capture_output=True, text=True, env=full_env, cwd=cwd, timeout=timeout
+        [str(BIN), *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=cwd or Path(__file__).parent,
+        timeout=timeout,
     )
 
 
@@ -156,3 +161,38 @@ def test_auth_google_names_the_calendars(tmp_path: Path) -> None:
     result = run("auth", "google", "Work", "--config", str(cfg))
     assert result.returncode == 2
     assert "no Google calendar named 'Work'" in result.stderr
+
+
+def test_demo_takes_the_look_of_the_config_found_by_lookup(tmp_path: Path) -> None:
+    (tmp_path / "config.yaml").write_text("timezone: Europe/Berlin\nlanguage: de\nweather: null\n")
+    result = run("state", "--demo", "--now", "2026-11-25T09:20", "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["timezone"] == "Europe/Berlin" and data["language"] == "de"
+    # The demo household's data stays: its calendars and birthday.
+    assert data["days"][0]["special"]["message"] == "Happy Birthday, Corinne!"
+
+
+def test_unwritable_output_is_one_clear_line(tmp_path: Path) -> None:
+    target = tmp_path / "missing" / "x.png"
+    result = run("render", "--demo", "--out", str(target))
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1].startswith("homeboard: error: cannot write")
+    assert str(target) in result.stderr
+
+
+def test_check_config_warns_about_missing_secret_files(tmp_path: Path) -> None:
+    secret = tmp_path / "caldav-password"
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(
+        "weather: null\ncalendars:\n  - name: Work\n    caldav:\n"
+        "      url: https://dav.example.org/\n      username: me\n"
+        f"      password_file: {secret}\n"
+    )
+    result = run("check-config", "--config", str(cfg))
+    assert result.returncode == 0
+    assert f"warning: calendars[0].caldav.password_file: no such file: {secret}" in result.stderr
+    secret.write_text("hunter2\n")
+    again = run("check-config", "--config", str(cfg))
+    assert again.returncode == 0 and "warning" not in again.stderr
+    assert "hunter2" not in again.stderr + again.stdout

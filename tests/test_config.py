@@ -120,7 +120,7 @@ def test_quiet_hours_cover_their_window(
 
 
 def test_rules_give_the_verified_dates() -> None:
-    # Thanksgiving 2025-2030 and Memorial Day, as checked in research/sources.md.
+    # Thanksgiving 2025-2030 and Memorial Day, against the published dates.
     thanksgiving = parse_rule("4th thursday of november")
     assert [thanksgiving.date_in(y) for y in range(2025, 2031)] == [
         date(2025, 11, 27), date(2026, 11, 26), date(2027, 11, 25),
@@ -1064,3 +1064,13 @@ def test_schema_rejects_what_the_loader_rejects(
     assert _errors(validator, {"calendars": [both]})
     assert _errors(validator, {"calendars": [{**ics, "google": None}]}) == []
     assert _errors(validator, {"schedule": {"interval": 30, "quiet_hours": None}}) == []
+
+
+def test_a_calendar_cannot_take_another_source_s_name(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text("weather: null\ncalendars:\n  - name: weather\n    ics_url: file:///dev/null\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert info.value.problems == [
+        f"{path}:3: calendars[0].name: 'weather' is the name of another source; choose another name"
+    ]

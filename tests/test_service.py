@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import subprocess
 import sys
@@ -65,6 +66,24 @@ def test_force_pushes_an_unchanged_frame(board: Board) -> None:
     refresh(board.app)
     assert refresh(board.app, force=True).outcome == "pushed"
     assert len(pushes(board.out)) == 2
+
+
+def test_another_display_on_the_same_board_gets_the_frame(board: Board) -> None:
+    # The mock ran first; then the board is pointed at another display (here a second
+    # mock folder, as a panel would be): that display has never shown the frame.
+    assert refresh(board.app).outcome == "pushed"
+    other_out = board.tmp / "panel"
+    config = dataclasses.replace(
+        board.app.config,
+        display=dataclasses.replace(board.app.config.display, output_dir=other_out),
+    )
+    other = build_app(config)
+    try:
+        assert refresh(other).outcome == "pushed"
+        assert len(pushes(other_out)) == 1
+        assert refresh(other).outcome == "unchanged"
+    finally:
+        other.close()
 
 
 def test_last_good_data_is_cached_with_its_fetch_time(board: Board) -> None:

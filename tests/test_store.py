@@ -128,6 +128,6 @@ def test_status_document_has_the_documented_keys(store: Store, tmp_path: Path) -
     assert doc["last_push"] == {"sha256": "cd", "time": NOW.isoformat()}
     assert doc["sources"]["weather"]["status"] == "stale"  # 2 h old, max_age 1 h
     assert doc["sources"]["weather"]["age_seconds"] == pytest.approx(7200)
-    assert doc["sources"]["calendar:Family"] == {"fetched_at": None, "status": "unavailable",
+    assert doc["sources"]["Family"] == {"fetched_at": None, "status": "unavailable",
                                                  "last_error": None, "age_seconds": None}
     assert doc["next_run"] is None  # no scheduler running

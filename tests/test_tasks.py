@@ -1,4 +1,4 @@
-"""The Celery side: settings from the seeds' rules, the beat schedule, quiet hours, midnight."""
+"""The Celery side: settings that keep it reliable, the beat schedule, quiet hours, midnight."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ class Clock:
 # --------------------------------------------------------------------------- settings
 
 
-def test_settings_follow_the_rules_of_the_seeds(tmp_path: Path) -> None:
+def test_settings_follow_the_reliability_rules(tmp_path: Path) -> None:
     s = celery_settings(board_config(tmp_path))
     # JSON only, never pickle, and no result backend.
     assert s["task_serializer"] == "json"
@@ -85,6 +85,13 @@ def test_every_beat_entry_expires_before_its_next_tick(tmp_path: Path) -> None:
         assert 0 < entry["options"]["expires"] < 15 * 60
         assert not {"eta", "countdown"} & set(entry["options"])
     assert expires_seconds(config) == pytest.approx(0.8 * 15 * 60)
+
+
+def test_a_quicker_quiet_interval_shortens_the_expiry(tmp_path: Path) -> None:
+    config = board_config(tmp_path, interval="1h", schedule_extra=(
+        "  quiet_hours:\n    start: '21:00'\n    end: '07:00'\n    interval: 5m\n"))
+    assert 0 < expires_seconds(config) < 5 * 60
+    assert all(e["options"]["expires"] < 5 * 60 for e in beat_schedule(config).values())
 
 
 def test_a_seconds_long_interval_expires_within_it(tmp_path: Path) -> None:

@@ -233,15 +233,29 @@ def _specials(config: Config, today: date, scenario: str) -> tuple[SpecialDay, .
         ),
     ]
     if scenario == "dst":
-        out[1] = SpecialDay(
-            date=today + timedelta(days=1),
-            kind="dst",
-            title="Clocks go back 1 hour",
-            message="Daylight saving time ends",
-            icon="dst",
-            color="black",
-        )
+        change = _clock_change(config, today)
+        if change is not None:
+            day, back = change
+            out[1] = SpecialDay(
+                date=day,
+                kind="dst",
+                title="Clocks go back 1 hour" if back else "Clocks go forward 1 hour",
+                message="Daylight saving time ends" if back else "Daylight saving time begins",
+                icon="dst_back" if back else "dst_forward",
+                color="black",
+            )
     return tuple(out)
+
+
+def _clock_change(config: Config, today: date) -> tuple[date, bool] | None:
+    """The first day within a week whose clocks change, and whether they go back."""
+    for offset in range(7):
+        day = today + timedelta(days=offset)
+        before = datetime.combine(day, time(0), config.tz).utcoffset()
+        after = datetime.combine(day + timedelta(days=1), time(0), config.tz).utcoffset()
+        if before is not None and after is not None and before != after:
+            return day, after < before
+    return None
 
 
 def demo_snapshots(

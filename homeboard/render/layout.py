@@ -416,21 +416,36 @@ class BoardPainter:
         y += weather_h + m.px(8)
         _hline(self.draw, ix0, ix1, y, BLACK, m.px(2))
         y += m.px(10)
-        events = [
+        events = self._upcoming(day)
+        if not events:
+            self._nothing((ix0, y, ix1, y + m.px(48)))
+            return
+        EventList(m, st, words, roomy=True).draw(self.image, (ix0, y, ix1, y1 - m.px(4)), events)
+
+    def _upcoming(self, day: Day) -> list[Event]:
+        """Today's events still to come or under way; the banner's special is not repeated."""
+        return [
             e
             for e in day.events
             if not e.ended and not (e.special and day.special and e.title == day.special.title)
         ]
-        if not events:
-            draw_text(
-                self.image,
-                (ix0, y, ix1, y + m.px(24)),
-                words.no_events,
-                font=m.font(17),
-                fill=BLACK,
-            )
+
+    def _nothing(self, box: Box) -> None:
+        """No events today: say so, unless a calendar could not be read (then say that)."""
+        m, words = self.m, self.words
+        x0, y0, x1, y1 = box
+        missing = [s.label for s in self.state.sources
+                   if s.kind == "calendar" and s.status == "unavailable"]
+        if not missing:
+            draw_text(self.image, (x0, y0, x1, y0 + m.px(24)), words.no_events,
+                      font=m.font(17), fill=BLACK)
             return
-        EventList(m, st, words, roomy=True).draw(self.image, (ix0, y, ix1, y1 - m.px(4)), events)
+        font = m.font(17, bold=True)
+        text = words.unavailable.format(name=_names(missing, font, x1 - x0))
+        y = y0
+        for line in wrap_text(text, font, x1 - x0, 2):
+            draw_text(self.image, (x0, y, x1, y + m.px(24)), line, font=font, fill=RED)
+            y += m.px(24)
 
     def _current(self, box: Box, day: Day) -> None:
         m, st = self.m, self.state
@@ -633,31 +648,33 @@ class BoardPainter:
         _hline(self.draw, x0 + pad, x1 - pad, y, BLACK, m.px(2))
         y += m.px(8)
         rest = st.days[1:]
-        today_h = round((y1 - y) * (0.4 if rest else 1.0))
-        events = [
-            e
-            for e in day.events
-            if not e.ended and not (e.special and day.special and e.title == day.special.title)
-        ]
+        events = self._upcoming(day)
+        today_list = EventList(m, st, words, roomy=True, compact=True)
+        # Today takes what its events need (at least two lines), and at most half of
+        # what is left; the other days share the rest.
+        need = sum(today_list._height(1, e) for e in events) + m.px(8)
+        today_h = (y1 - y) if not rest else max(m.px(60), min(need, round((y1 - y) * 0.5)))
         if events:
-            EventList(m, st, words, roomy=True, compact=True).draw(
-                self.image, (x0 + pad, y, x1 - pad, y + today_h - m.px(4)), events
-            )
+            today_list.draw(self.image, (x0 + pad, y, x1 - pad, y + today_h - m.px(4)), events)
         else:
-            draw_text(
-                self.image,
-                (x0 + pad, y, x1 - pad, y + m.px(24)),
-                words.no_events,
-                font=m.font(17),
-                fill=BLACK,
-            )
+            self._nothing((x0 + pad, y, x1 - pad, y + today_h))
         y += today_h
         if not rest:
             return
-        row_h = (y1 - y) / len(rest)
-        for i, other in enumerate(rest):
-            ry0 = y + round(i * row_h)
-            ry1 = y + round((i + 1) * row_h)
+        # Each day's row gets a share of the height in proportion to what it holds
+        # (never less than its header needs), so a quiet day lends space to a busy one.
+        rows = EventList(m, st, words, roomy=False, compact=True)
+        floor = m.px(96)
+        needs = [
+            max(floor, sum(rows._height(1, e) for e in other.events if not e.ended) + m.px(10))
+            for other in rest
+        ]
+        scale = (y1 - y) / sum(needs)
+        edges: list[float] = [y]
+        for need in needs:
+            edges.append(edges[-1] + need * scale)
+        for other, top, bottom in zip(rest, edges, edges[1:], strict=False):
+            ry0, ry1 = round(top), round(bottom)
             _hline(self.draw, x0 + pad, x1 - pad, ry0, BLACK)
             self._row((x0, ry0 + 1, x1, ry1), other)
 

@@ -178,7 +178,7 @@ def parse_daily(block: dict[str, Any], today: date) -> tuple[Forecast, ...]:
             precip_chance=percent(columns["precipitation_probability_max"][i]),
             code=code,
         ))
-    # The original build learned to check the dates (KD 8c150f6): a forecast that does
+    # Check the dates: a forecast that does
     # not start today is for the wrong zone or stale, and would shift every column.
     if not out or out[0].date != today:
         raise SourceError(f"forecast does not cover today ({today.isoformat()})")
