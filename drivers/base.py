@@ -40,9 +40,20 @@ class Display(ABC):
 
     def show(self, frame: Image.Image) -> str:
         """Push ``frame`` to the panel and return the SHA-256 hex digest of its packed bytes."""
+        return self.show_packed(pack(frame, self.panel))
+
+    def show_packed(self, data: bytes) -> str:
+        """Push bytes already packed with ``drivers.pack`` for this panel; return their SHA-256.
+
+        For a caller that packed the frame anyway (to compare it with the last push), so
+        that it is not packed twice.
+        """
         if self._closed:
             raise DisplayError(f"{type(self).__name__} is closed")
-        data = pack(frame, self.panel)
+        if len(data) != self.panel.frame_bytes:
+            raise DisplayError(
+                f"{self.panel.name} takes {self.panel.frame_bytes} bytes per frame, not {len(data)}"
+            )
         digest = hashlib.sha256(data).hexdigest()
         self._push(data, digest)
         return digest

@@ -243,7 +243,8 @@ def _cycle(
     state = compose(config, snapshots, now)
     panel = drivers.PANELS[config.display.panel]
     image = render(state, panel, orientation=config.layout.orientation)
-    sha = hashlib.sha256(drivers.pack(image, panel)).hexdigest()
+    packed = drivers.pack(image, panel)
+    sha = hashlib.sha256(packed).hexdigest()
     t2 = time.monotonic()
 
     last = store.last_push()
@@ -260,7 +261,7 @@ def _cycle(
     push: PushRecord | None = None
     outcome: Outcome
     if decision.outcome == "push":
-        shown = show(app, image)
+        shown = show(app, packed)
         push = PushRecord(sha256=shown, at=app.now(), display=identity)
         outcome = "pushed"
     else:
@@ -282,13 +283,13 @@ def display_identity(config: Config) -> str:
     return display.driver
 
 
-def show(app: App, image: Any) -> str:
-    """Push one frame to the configured display (opened and closed around it)."""
+def show(app: App, packed: bytes) -> str:
+    """Push one packed frame to the configured display (opened and closed around it)."""
     import drivers
 
     try:
         with app.open_display() as display:
-            return display.show(image)
+            return display.show_packed(packed)
     except drivers.DisplayError as exc:
         raise DisplayError(str(exc)) from exc
 

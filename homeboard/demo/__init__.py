@@ -315,8 +315,3 @@ def demo_moment(config: Config, scenario: str = "default") -> datetime:
     if scenario == "dst":
         return datetime(2026, 10, 31, 9, 30, tzinfo=config.tz)
     return datetime(2026, 11, 25, 9, 20, tzinfo=config.tz)
-
-
-def today_for(now: datetime, config: Config) -> date:
-    """The board's local date at ``now``."""
-    return now.astimezone(config.tz).date()

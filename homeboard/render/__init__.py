@@ -1,5 +1,5 @@
 """Rendering: BoardState + panel -> a three-colour image (pure)."""
 
-from homeboard.render.layout import PanelSize, render
+from homeboard.render.layout import render
 
-__all__ = ["PanelSize", "render"]
+__all__ = ["render"]

@@ -27,14 +27,6 @@ Orientation = Literal["landscape", "portrait"]
 
 
 @dataclass(frozen=True)
-class PanelSize:
-    """The part of a panel description the layout needs."""
-
-    width: int
-    height: int
-
-
-@dataclass(frozen=True)
 class Metrics:
     """Sizes for one panel, scaled from the 800x480 design."""
 
@@ -119,15 +111,15 @@ def _vline(draw: ImageDraw.ImageDraw, x: int, y0: int, y1: int, fill: int, width
     draw.rectangle((x, y0, x + width - 1, y1 - 1), fill=fill)
 
 
-def _event_lines(ev: Event, state: BoardState, words: Words) -> tuple[str, str]:
-    """(when, what) for a timed event on a day."""
+def _when(ev: Event, state: BoardState, words: Words) -> str:
+    """The time shown for a timed event on a day (its end when it began earlier)."""
     if ev.continues_from and isinstance(ev.end, datetime):
         when = "→ " + format_time(ev.end, state.clock) if not ev.continues_to else words.all_day
     elif isinstance(ev.start, datetime):
         when = format_time(ev.start, state.clock)
     else:
         when = words.all_day
-    return when, ev.title
+    return when
 
 
 class EventList:
@@ -165,7 +157,8 @@ class EventList:
         indent = self.m.px(7) if ev.underway else 0
         return wrap_text(ev.title, self.title_font, width - indent, max_lines)
 
-    def _height(self, lines: int, ev: Event) -> int:
+    def height(self, lines: int, ev: Event) -> int:
+        """The height ``ev`` takes with a title of ``lines`` lines, gap included."""
         if ev.special:
             return self.bar_h + (lines - 1) * self.title_h + self.gap
         if ev.all_day:
@@ -179,14 +172,14 @@ class EventList:
         x0, y0, x1, y1 = box
         width = x1 - x0
         wrapped = [self._title_lines(ev, width, 2) for ev in events]
-        total = sum(self._height(len(lines), ev) for lines, ev in zip(wrapped, events, strict=True))
+        total = sum(self.height(len(lines), ev) for lines, ev in zip(wrapped, events, strict=True))
         if total - self.gap > y1 - y0:
             wrapped = [
                 lines[:1] if len(lines) == 1 else self._title_lines(ev, width, 1)
                 for lines, ev in zip(wrapped, events, strict=True)
             ]
             total = sum(
-                self._height(len(lines), ev) for lines, ev in zip(wrapped, events, strict=True)
+                self.height(len(lines), ev) for lines, ev in zip(wrapped, events, strict=True)
             )
             if total - self.gap > y1 - y0 and not self.compact:
                 # A busy day: one line per event shows twice as many.
@@ -196,7 +189,7 @@ class EventList:
                 return
         y = y0
         for i, (ev, lines) in enumerate(zip(events, wrapped, strict=True)):
-            need = self._height(len(lines), ev)
+            need = self.height(len(lines), ev)
             remaining = len(events) - i - 1
             reserve = self.more_h if remaining else 0
             if y + need - self.gap + reserve > y1:
@@ -275,7 +268,7 @@ class EventList:
             ImageDraw.Draw(image).rectangle((x0, y0 + 2, x0 + self.m.px(3) - 1, y1 - 1), fill=RED)
             x0 += self.m.px(7)
             color = RED
-        when, _title = _event_lines(ev, self.state, self.words)
+        when = _when(ev, self.state, self.words)
         when_w = text_width(when, self.time_font)
         draw_text(
             image,
@@ -652,7 +645,7 @@ class BoardPainter:
         today_list = EventList(m, st, words, roomy=True, compact=True)
         # Today takes what its events need (at least two lines), and at most half of
         # what is left; the other days share the rest.
-        need = sum(today_list._height(1, e) for e in events) + m.px(8)
+        need = sum(today_list.height(1, e) for e in events) + m.px(8)
         today_h = (y1 - y) if not rest else max(m.px(60), min(need, round((y1 - y) * 0.5)))
         if events:
             today_list.draw(self.image, (x0 + pad, y, x1 - pad, y + today_h - m.px(4)), events)
@@ -666,7 +659,7 @@ class BoardPainter:
         rows = EventList(m, st, words, roomy=False, compact=True)
         floor = m.px(96)
         needs = [
-            max(floor, sum(rows._height(1, e) for e in other.events if not e.ended) + m.px(10))
+            max(floor, sum(rows.height(1, e) for e in other.events if not e.ended) + m.px(10))
             for other in rest
         ]
         scale = (y1 - y) / sum(needs)
@@ -837,7 +830,7 @@ def _source_notes(st: BoardState, words: Words, font: FontChain, width: int) -> 
 
 
 class HasSize(Protocol):
-    """Anything with a width and a height: a drivers.PanelSpec, a PanelSize."""
+    """Anything with a width and a height, such as a drivers.PanelSpec."""
 
     @property
     def width(self) -> int: ...
@@ -869,7 +862,6 @@ def render(
 __all__ = [
     "BoardPainter",
     "Metrics",
-    "PanelSize",
     "fit_text",
     "format_temp",
     "format_time",
