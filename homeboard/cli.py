@@ -111,7 +111,7 @@ def _look_config(obj: CliContext) -> Config | None:
     """
     explicit = obj.config_path is not None or bool(os.environ.get("HOMEBOARD_CONFIG"))
     if not explicit:
-        from homeboard.config import DEFAULT_CONFIG_PATHS
+        from homeboard.config.reader import DEFAULT_CONFIG_PATHS
 
         if not any(Path(p).is_file() for p in DEFAULT_CONFIG_PATHS):
             return None

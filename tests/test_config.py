@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from homeboard import config as config_module
+from homeboard.config import reader as config_reader
 from homeboard.config import (
     DURATION_PATTERN,
     CalendarConfig,
@@ -964,7 +965,7 @@ def places(in_tmp: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
     """Stand-ins for /etc/homeboard/config.yaml and ./config.yaml."""
     etc = in_tmp / "etc" / "config.yaml"
     etc.parent.mkdir()
-    monkeypatch.setattr(config_module, "DEFAULT_CONFIG_PATHS", (etc, Path("config.yaml")))
+    monkeypatch.setattr(config_reader, "DEFAULT_CONFIG_PATHS", (etc, Path("config.yaml")))
     return etc, Path("config.yaml")
 
 
