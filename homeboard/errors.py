@@ -31,6 +31,13 @@ class SourceError(HomeboardError):
     """A weather, calendar or special-day source could not deliver data."""
 
 
+class SourceLimitExceeded(SourceError):
+    """A source's answer went past one of its caps (bytes, time, instances) and was cut.
+
+    Its last good data is kept, and the frame says that the source was cut.
+    """
+
+
 class DisplayError(HomeboardError):
     """The panel (or the mock display) could not show a frame."""
 

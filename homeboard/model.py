@@ -130,6 +130,7 @@ class Snapshot:
     changed_at: datetime | None = None  # when the data last differed from before
     last_error: str | None = None  # reason of the last failed attempt, if it failed
     attempted_at: datetime | None = None  # last attempt, successful or not
+    cut: bool = False  # the last attempt went past a cap (SourceLimitExceeded)
 
 
 # --------------------------------------------------------------------------- #
@@ -188,6 +189,7 @@ class SourceState:
     fetched_at: datetime | None = None
     changed_at: datetime | None = None
     last_error: str | None = None
+    cut: bool = False  # the last attempt went past a cap: the frame says it was cut
 
 
 @dataclass(frozen=True)
@@ -422,6 +424,7 @@ def _source_state(
         fetched_at=snap.fetched_at if snap else None,
         changed_at=(snap.changed_at or snap.fetched_at) if snap else None,
         last_error=snap.last_error if snap else None,
+        cut=snap.cut if snap else False,
     )
 
 
@@ -543,6 +546,7 @@ def snapshot_from_json(raw: Mapping[str, Any]) -> Snapshot:
             changed_at=_dt(raw.get("changed_at")),
             last_error=raw.get("last_error"),
             attempted_at=_dt(raw.get("attempted_at")),
+            cut=bool(raw.get("cut", False)),
         )
     except (KeyError, TypeError, AttributeError) as exc:
         raise ValueError(f"malformed snapshot: {exc!r}") from exc

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import requests
 
-from homeboard.errors import SourceError
+from homeboard.errors import SourceError, SourceLimitExceeded
 from homeboard.model import Snapshot
 from homeboard.sources.base import Source
 
@@ -119,9 +119,11 @@ def fetch_one(
     """Fetch one source; a failure gives the previous snapshot with the error recorded."""
     from homeboard.sources.http import redact
 
+    cut = False
     try:
         data = source.fetch(session=session, now=now)
     except SourceError as exc:
+        cut = isinstance(exc, SourceLimitExceeded)
         reason = redact(str(exc).strip() or "failed")
     except Exception as exc:  # a bug or a library surprise must not take the board down
         reason = f"unexpected error ({type(exc).__name__})"
@@ -150,6 +152,7 @@ def fetch_one(
         changed_at=prev.changed_at if prev is not None else None,
         last_error=message,
         attempted_at=now,
+        cut=cut,
     )
 
 
