@@ -7,6 +7,12 @@ after the commands that make the real controller busy, and raises ``ProtocolErro
 ``AssertionError``) at the first thing a real panel would not accept. It also runs a virtual
 clock (``sleep``/``monotonic``), so a 60 s BUSY timeout passes instantly.
 
+Two things a real panel does that a hasty driver trips over are modelled: BUSY rises only
+``busy_rise_s`` (200 µs) after the command that makes the controller busy, though the
+controller is busy at once (a command sent in between is lost); and between pushes the PWR
+line must be held low, as a floating line leaves the panel's supply switch undefined
+(``rest_problems`` lists what is left wrong).
+
     fake = FakeController("waveshare_epd7in5b_v2")
     display = open_display("waveshare_epd7in5b_v2", **fake.driver_options())
     display.show(frame)
@@ -24,6 +30,8 @@ from .waveshare import SPI_CHIP_SELECT_PINS, Pins
 
 # Shorter RST pulses (e.g. the pin set up low and raised at once) do not reset the controller.
 MIN_RESET_PULSE_S = 0.001
+# The vendor's HD code: BUSY takes at least 200 µs to rise after a command that raises it.
+BUSY_RISE_S = 0.0002
 
 BusyMode = Literal["normal", "busy_for_n_polls", "busy_forever", "stuck_once"]
 
@@ -222,6 +230,7 @@ class FakeGPIO:
         self._mode: int | None = None
         self.directions: dict[int, int] = {}  # claimed pins -> OUT/IN
         self.levels: dict[int, int] = {}
+        self.pulls: dict[int, int] = {}  # claimed inputs -> PUD_OFF/PUD_DOWN/PUD_UP
 
     def setwarnings(self, flag: bool) -> None:
         """Accepted and ignored."""
@@ -251,7 +260,10 @@ class FakeGPIO:
             )
         self.directions[channel] = direction
         if direction == self.OUT:
+            self.pulls.pop(channel, None)
             self.output(channel, self.LOW if initial == -1 else initial)
+        else:
+            self.pulls[channel] = pull_up_down
 
     def output(self, channel: int, value: int) -> None:
         """Drive an output pin."""
@@ -269,8 +281,15 @@ class FakeGPIO:
             self._controller.fail(f"GPIO.input({channel}) on a pin not set up as an input")
         return self._controller.read_pin(channel)
 
+    def state(self, channel: int) -> str:
+        """The pin now: ``high``/``low`` (output) or ``pull-down``/``pull-up``/``floating``."""
+        if self.directions.get(channel) == self.OUT:
+            return "high" if self.levels.get(channel) else "low"
+        pull = self.pulls.get(channel, self.PUD_OFF)
+        return {self.PUD_DOWN: "pull-down", self.PUD_UP: "pull-up"}.get(pull, "floating")
+
     def cleanup(self, channel: int | Iterable[int] | None = None) -> None:
-        """Release some pins, or all of them; released outputs float (read as low)."""
+        """Release some pins, or all of them: like RPi.GPIO, each becomes a floating input."""
         if channel is None:
             channels = list(self.directions)
         elif isinstance(channel, int):
@@ -282,15 +301,18 @@ class FakeGPIO:
                 self.levels[pin] = 0
                 self._controller.pin_changed(pin, 0)
             self.levels.pop(pin, None)
+            self.pulls.pop(pin, None)
 
 
 class FakeController:
     """Simulates one panel's controller behind the HAT: SPI, GPIO, BUSY and a virtual clock.
 
     BUSY modes: ``normal`` and ``busy_for_n_polls`` hold BUSY for ``busy_polls`` reads after
-    each command that makes the panel busy (0 = released at once); ``busy_forever`` never
-    releases it; ``stuck_once`` hangs the first busy period until a hardware reset, then
-    behaves normally. A hardware reset always releases BUSY.
+    each command that makes the panel busy (0 = released as soon as it has risen);
+    ``busy_forever`` never releases it; ``stuck_once`` hangs the first busy period until a
+    hardware reset, then behaves normally. A hardware reset always releases BUSY. In every
+    mode BUSY reads idle for ``busy_rise_s`` after the command, while the controller is
+    already busy: an SPI write in that window is a violation.
     """
 
     def __init__(
@@ -302,6 +324,7 @@ class FakeController:
         spi_device: int = 0,
         mode: BusyMode = "normal",
         busy_polls: int = 2,
+        busy_rise_s: float = BUSY_RISE_S,
     ) -> None:
         self.panel = panel_spec(panel)
         self.protocol = PROTOCOLS[self.panel.name]
@@ -310,6 +333,7 @@ class FakeController:
         self.spi_device = spi_device
         self.mode = mode
         self.busy_polls = busy_polls
+        self.busy_rise_s = busy_rise_s
         self.spi = FakeSPI(self)
         self.gpio = FakeGPIO(self)
         self.now = 0.0
@@ -321,6 +345,8 @@ class FakeController:
         self.spi_bytes = 0
         self.spi_calls_by_command: dict[int, int] = {}  # command byte -> SPI writes for it
         self.polls = 0
+        # Per busy period, seconds from the busy command to the driver's first BUSY read.
+        self.first_busy_reads: list[float] = []
         self.resets = 0
         self.deep_sleeps = 0
         self.power_offs: list[str] = []  # controller state at each supply cut: asleep/busy/awake
@@ -331,6 +357,8 @@ class FakeController:
         self._stuck_used = False
         self._stuck = False
         self._busy_left = 0
+        self._busy_since = 0.0
+        self._read_since_busy = True
         self._restart()
 
     # -- hooks for the driver under test --------------------------------------------------
@@ -370,14 +398,43 @@ class FakeController:
         return self._asleep
 
     @property
+    def rising(self) -> bool:
+        """Whether the controller is busy but BUSY has not risen yet (it still reads idle)."""
+        return self._busy_cause != "" and self.now < self._busy_since + self.busy_rise_s
+
+    @property
     def busy(self) -> bool:
-        """Whether BUSY is asserted right now."""
-        return self._stuck or self._busy_left > 0
+        """Whether the controller is busy (BUSY asserted, or about to rise)."""
+        return self.rising or self._stuck or self._busy_left > 0
 
     @property
     def open_handles(self) -> int:
-        """SPI device (if open) plus GPIO pins still claimed: 0 between pushes."""
-        return int(self.spi.is_open) + len(self.gpio.directions)
+        """SPI device (if open) plus GPIO pins still claimed: 0 between pushes.
+
+        A PWR line held low (an output driven low, or an input pulled down) is not counted:
+        keeping the panel's supply off is what it is held for.
+        """
+        pins = set(self.gpio.directions)
+        if self.pins.pwr is not None and self.gpio.state(self.pins.pwr) in ("low", "pull-down"):
+            pins.discard(self.pins.pwr)
+        return int(self.spi.is_open) + len(pins)
+
+    @property
+    def rest_problems(self) -> list[str]:
+        """What is left wrong for a panel at rest between pushes (empty when all is well)."""
+        problems = []
+        if self.spi.is_open:
+            problems.append("the SPI device is still open")
+        pwr = self.pins.pwr
+        if pwr is not None and self.gpio.state(pwr) not in ("low", "pull-down"):
+            problems.append(
+                f"PWR (GPIO {pwr}) is {self.gpio.state(pwr)}: the panel's supply switch must be "
+                "held off (driven low or pulled down)"
+            )
+        others = sorted(set(self.gpio.directions) - {pwr})
+        if others:
+            problems.append(f"GPIO {others} still claimed")
+        return problems
 
     @property
     def spi_bytes_by_command(self) -> dict[int, int]:
@@ -409,6 +466,7 @@ class FakeController:
         self._busy_left = 0
         self._stuck = False
         self._busy_cause = ""
+        self._read_since_busy = True
 
     def pin_changed(self, pin: int, level: int) -> None:
         """React to an output pin edge (RST, PWR)."""
@@ -437,6 +495,11 @@ class FakeController:
         if pin != self.pins.busy or not self.powered:
             return 0
         self.polls += 1
+        if not self._read_since_busy:
+            self._read_since_busy = True
+            self.first_busy_reads.append(self.now - self._busy_since)
+        if self.rising:
+            return idle  # the line has not risen yet, though the controller is busy
         if self._stuck:
             return self.protocol.busy_level
         if self._busy_left > 0:
@@ -465,7 +528,13 @@ class FakeController:
             self.fail("SPI write before a hardware reset (the controller's state is unknown)")
         if self._asleep:
             self.fail("SPI write after deep sleep without a hardware reset")
-        if self.busy:
+        if self.rising:
+            waited = (self.now - self._busy_since) * 1e6
+            self.fail(
+                f"SPI write {waited:.0f} µs after {self._busy_cause}, before BUSY rose: the "
+                "controller is busy and drops it (wait at least 1 ms before reading BUSY)"
+            )
+        elif self.busy:
             self.fail(f"SPI write while BUSY is asserted ({self._busy_cause})")
         cs = self.pins.cs
         if self.gpio.directions.get(cs) == FakeGPIO.OUT and self.gpio.levels.get(cs) != 0:
@@ -548,4 +617,6 @@ class FakeController:
             self.deep_sleeps += 1
         if step.busy:
             self._busy_cause = step.label()
+            self._busy_since = self.now
+            self._read_since_busy = False
             self._start_busy()

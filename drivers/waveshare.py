@@ -4,7 +4,8 @@ The command sequences are the ones Waveshare documents for each panel (its Pytho
 drivers); every command byte is named where it is sent. What differs from the vendor code:
 nothing is claimed at import, every BUSY wait has a timeout (then one reset and retry),
 planes go out in one bulk write each, the caller's data is never touched, and each push
-releases SPI and GPIO again so a long-running service holds no handles between frames.
+releases SPI and GPIO again so a long-running service holds no handles between frames, except
+the PWR line, which stays driven low so that the panel's supply stays off.
 
 GPIO goes through the RPi.GPIO API (on a Raspberry Pi 5, the ``rpi-lgpio`` package provides
 the same module), SPI through ``spidev``. Both are imported when a driver is created, not
@@ -96,8 +97,9 @@ class WaveshareDisplay(Display):
 
     Each ``show()``: claim GPIO and open SPI, PWR on, hardware reset, init, send the planes,
     refresh, wait for BUSY, deep sleep, then (always, in a ``finally``) PWR off and release
-    SPI and GPIO. If BUSY stays asserted past ``busy_timeout`` seconds, the whole sequence is
-    retried once after a hardware reset; a second timeout raises ``PanelBusyTimeout``.
+    SPI and every GPIO line but PWR, which stays an output driven low. If BUSY stays asserted
+    past ``busy_timeout`` seconds, the whole sequence is retried once after a hardware reset;
+    a second timeout raises ``PanelBusyTimeout``.
     """
 
     panel_name: ClassVar[str]
@@ -105,6 +107,10 @@ class WaveshareDisplay(Display):
     reset_low_s: ClassVar[float] = 0.004
     #: The vendor waits this long after the deep-sleep command before cutting the supply.
     sleep_settle_s: ClassVar[float] = 2.0
+    #: BUSY takes at least 200 µs to rise after a command (the vendor's HD code); read it
+    #: sooner and it still says idle, so the next command reaches a busy controller and is
+    #: lost. GxEPD2 waits 1 ms before its first read, and so does every BUSY wait here.
+    busy_rise_s: ClassVar[float] = 0.001
 
     def __init__(
         self,
@@ -231,15 +237,20 @@ class WaveshareDisplay(Display):
         spi.close()
 
     def _release_pins(self, in_use: list[int]) -> None:
-        """Drive the outputs low (as the vendor's exit does) and hand every pin back."""
+        """Drive the outputs low (as the vendor's exit does) and hand every pin back but PWR.
+
+        ``GPIO.cleanup()`` turns a pin into an input with no pull: PWR would float and leave
+        the HAT's supply switch undefined until the next frame, so it stays driven low.
+        """
         gpio = self._gpio
         try:
             for pin in in_use:
                 if pin != self.pins.busy:
                     gpio.output(pin, gpio.LOW)
         finally:
-            if in_use:
-                gpio.cleanup(in_use)
+            released = [pin for pin in in_use if pin != self.pins.pwr]
+            if released:
+                gpio.cleanup(released)
 
     # -- talking to the controller --------------------------------------------------------
 
@@ -272,6 +283,7 @@ class WaveshareDisplay(Display):
         """Poll BUSY every ``busy_poll`` s until the panel is idle, or raise after the timeout."""
         busy_level = self.panel.busy_level
         deadline = self._monotonic() + self.busy_timeout
+        self._sleep(self.busy_rise_s)  # let BUSY rise before trusting an idle reading
         while int(self._gpio.input(self.pins.busy)) == busy_level:
             if self._monotonic() >= deadline:
                 raise _BusyTimeout(after)

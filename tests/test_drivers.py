@@ -345,8 +345,52 @@ def test_panel_sleeps_and_everything_is_released_after_each_push(panel: str) -> 
         assert fake.power_offs[-1] == "asleep"  # deep sleep first, then the supply is cut
         assert not fake.powered
         assert fake.open_handles == 0
+        assert fake.rest_problems == []
     assert fake.spi.opened == 3
     assert fake.deep_sleeps == 3
+
+
+@pytest.mark.parametrize("panel", PANEL_NAMES)
+def test_the_supply_stays_switched_off_between_frames_and_after_close(panel: str) -> None:
+    # GPIO.cleanup() leaves a pin a floating input: the HAT's supply switch would be undefined.
+    fake, display = connect(panel)
+    pwr = fake.pins.pwr
+    assert pwr is not None
+    display.show(busy_frame(panel))
+    assert fake.gpio.state(pwr) == "low"
+    display.close()
+    assert fake.gpio.state(pwr) == "low"
+    assert fake.rest_problems == []
+    # The other lines are handed back; only PWR stays held.
+    assert set(fake.gpio.directions) == {pwr}
+
+
+def test_the_fake_flags_a_floating_supply_line() -> None:
+    fake = FakeController("waveshare_epd7in5b_v2")
+    gpio, pwr = fake.gpio, fake.pins.pwr
+    assert pwr is not None
+    gpio.setmode(gpio.BCM)
+    gpio.setup(pwr, gpio.OUT, initial=gpio.LOW)
+    assert fake.rest_problems == []
+    gpio.cleanup(pwr)
+    assert fake.rest_problems == [
+        f"PWR (GPIO {pwr}) is floating: the panel's supply switch must be held off "
+        "(driven low or pulled down)"
+    ]
+    gpio.setup(pwr, gpio.IN, pull_up_down=gpio.PUD_DOWN)
+    assert fake.rest_problems == []
+
+
+@pytest.mark.parametrize("panel", PANEL_NAMES)
+def test_busy_is_read_only_after_it_has_had_time_to_rise(panel: str) -> None:
+    # BUSY rises >= 200 µs after a command that makes the controller busy; a read before
+    # then sees "idle" and the next command reaches a busy controller and is lost.
+    fake, display = connect(panel)
+    display.show(busy_frame(panel))
+    assert fake.violations == []
+    busy_steps = sum(step.busy for step in PROTOCOLS[panel].script)
+    assert len(fake.first_busy_reads) == busy_steps
+    assert min(fake.first_busy_reads) >= 0.001  # GxEPD2's margin, five times the rise time
 
 
 @pytest.mark.parametrize("panel", PANEL_NAMES)
@@ -545,11 +589,19 @@ class HandDriver:
             gpio.output(dc, 1)
             self.fake.spi.writebytes2(data)
 
+    def wait_idle(self) -> None:
+        """Give BUSY time to rise, then read it until the controller is idle."""
+        self.fake.sleep(0.001)
+        while self.fake.gpio.input(self.fake.pins.busy) == self.fake.protocol.busy_level:
+            self.fake.sleep(0.01)
+
     def steps(self, steps: Any) -> None:
         for step in steps:
             self.command(
                 step.command, bytes(step.length) if isinstance(step.data, int) else step.data
             )
+            if step.busy:
+                self.wait_idle()
 
 
 def test_fake_accepts_the_documented_sequence_by_hand() -> None:
@@ -605,10 +657,29 @@ def test_fake_rejects_refresh_before_power_on() -> None:
 def test_fake_rejects_spi_while_busy() -> None:
     hand = HandDriver(busy_polls=3)
     hand.reset()
-    hand.steps(PROTOCOLS["waveshare_epd7in5b_v2"].init[:3])  # ... 0x04 POWER ON: busy
+    hand.steps(PROTOCOLS["waveshare_epd7in5b_v2"].init[:2])
+    hand.command(0x04)  # POWER ON: busy
+    hand.fake.sleep(0.001)
     assert hand.fake.busy
+    assert hand.fake.gpio.input(hand.fake.pins.busy) == 0  # V2: LOW = busy
     with pytest.raises(ProtocolError, match="while BUSY is asserted"):
         hand.command(0x00, b"\x0f")
+
+
+@pytest.mark.parametrize("panel", PANEL_NAMES)
+def test_fake_rejects_a_command_sent_before_busy_has_risen(panel: str) -> None:
+    protocol = PROTOCOLS[panel]
+    first_busy = next(i for i, step in enumerate(protocol.script) if step.busy)
+    hand = HandDriver(panel)
+    hand.reset()
+    hand.steps(protocol.script[:first_busy])
+    busy_step, after = protocol.script[first_busy], protocol.script[first_busy + 1]
+    hand.command(busy_step.command, busy_step.data if isinstance(busy_step.data, bytes) else b"")
+    # BUSY still reads idle: the controller is busy, the line has not risen yet.
+    assert hand.fake.gpio.input(hand.fake.pins.busy) != protocol.busy_level
+    assert hand.fake.busy
+    with pytest.raises(ProtocolError, match="before BUSY rose"):
+        hand.command(after.command, after.data if isinstance(after.data, bytes) else b"")
 
 
 def test_fake_rejects_commands_after_deep_sleep_without_reset() -> None:
@@ -628,7 +699,9 @@ def test_fake_spi_refuses_long_writebytes_like_spidev() -> None:
 def test_fake_busy_forever_never_releases() -> None:
     hand = HandDriver(mode="busy_forever")
     hand.reset()
-    hand.steps(PROTOCOLS["waveshare_epd7in5b_v2"].init[:3])
+    hand.steps(PROTOCOLS["waveshare_epd7in5b_v2"].init[:2])
+    hand.command(0x04)  # POWER ON: busy
+    hand.fake.sleep(0.001)
     reads = {hand.fake.gpio.input(24) for _ in range(10_000)}
     assert reads == {0}  # V2: LOW = busy
 
