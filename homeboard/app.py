@@ -127,7 +127,11 @@ def display_options(config: Config) -> dict[str, Any]:
     """The keyword arguments of ``drivers.open_display`` for the configured display."""
     display = config.display
     if display.driver == "mock":
-        return {"panel": display.panel, "output_dir": display.output_dir}
+        return {
+            "panel": display.panel,
+            "output_dir": display.output_dir,
+            "keep_frames": display.keep_frames,
+        }
     pins = display.pins
     return {
         "busy_timeout": display.busy_timeout.total_seconds(),

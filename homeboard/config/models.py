@@ -115,6 +115,11 @@ class DisplayConfig:
     output_dir: Path = setting(
         Path("/var/lib/homeboard/frames"), doc="Where the mock writes its frames."
     )
+    keep_frames: int = setting(
+        50,
+        doc="How many numbered frame PNGs the mock keeps; older ones are deleted.",
+        checks=[between(1, 1_000_000)],
+    )
     min_interval: timedelta | None = setting(
         None,
         doc="Least time between two pushes; default 180s for panels, 0 for the mock.",
