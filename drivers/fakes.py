@@ -276,10 +276,17 @@ class FakeGPIO:
             self._controller.pin_changed(channel, level)
 
     def input(self, channel: int) -> int:
-        """Read an input pin (only BUSY is wired)."""
-        if self.directions.get(channel) != self.IN:
-            self._controller.fail(f"GPIO.input({channel}) on a pin not set up as an input")
+        """Read an input pin (only BUSY is wired), or an output's level as RPi.GPIO does."""
+        direction = self.directions.get(channel)
+        if direction == self.OUT:
+            return self.levels.get(channel, 0)
+        if direction != self.IN:
+            self._controller.fail(f"GPIO.input({channel}) on a pin not set up")
         return self._controller.read_pin(channel)
+
+    def gpio_function(self, channel: int) -> int:
+        """``OUT`` for a claimed output, else ``IN`` (a released pin is an input)."""
+        return self.OUT if self.directions.get(channel) == self.OUT else self.IN
 
     def state(self, channel: int) -> str:
         """The pin now: ``high``/``low`` (output) or ``pull-down``/``pull-up``/``floating``."""
