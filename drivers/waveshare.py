@@ -203,10 +203,10 @@ class WaveshareDisplay(Display):
         claimed.callback(self._release_pins, in_use)
         for pin in outputs:
             initial = gpio.HIGH if self._software_cs and pin == pins.cs else gpio.LOW
-            gpio.setup(pin, gpio.OUT, initial=initial)
+            self._setup(pin, gpio.OUT, initial=initial)
             in_use.append(pin)
         # No pull resistor: the controller drives BUSY, and the timeout catches a loose wire.
-        gpio.setup(pins.busy, gpio.IN, pull_up_down=gpio.PUD_OFF)
+        self._setup(pins.busy, gpio.IN, pull_up_down=gpio.PUD_OFF)
         in_use.append(pins.busy)
 
         spi = self._new_spi()
@@ -231,6 +231,20 @@ class WaveshareDisplay(Display):
             gpio.output(pins.pwr, gpio.HIGH)
             # Registered last so it runs first: the supply drops before anything is released.
             claimed.callback(gpio.output, pins.pwr, gpio.LOW)
+
+    def _setup(self, pin: int, direction: int, **options: int) -> None:
+        """``GPIO.setup`` one pin; a refusal becomes a ``DisplayError`` that names the pin."""
+        try:
+            self._gpio.setup(pin, direction, **options)
+        except AssertionError:
+            raise  # the fake controller's ProtocolError, for the test that provoked it
+        except Exception as exc:  # RuntimeError from RPi.GPIO, lgpio.error from rpi-lgpio
+            # On a Pi 5 a line claimed by another process is refused ("GPIO busy"); PWR stays
+            # claimed between frames by the process that last drove the panel.
+            raise DisplayError(
+                f"{self.panel.name}: cannot claim GPIO {pin}: {exc} (is another process, "
+                "such as the running homeboard service, holding the panel's lines?)"
+            ) from exc
 
     def _close_spi(self, spi: SpiDevice) -> None:
         self._spi = None

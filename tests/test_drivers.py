@@ -845,3 +845,20 @@ def test_displays_publish_their_min_interval() -> None:
     fake = FakeController("waveshare_epd7in5b_v2")
     assert open_display("waveshare_epd7in5b_v2", **fake.driver_options()).min_interval == MIN
     assert drivers.MockDisplay.min_interval == timedelta(0)
+
+
+def test_a_gpio_line_held_elsewhere_is_a_clear_error_and_releases_the_rest() -> None:
+    # On a Pi 5 (rpi-lgpio) a line claimed by another process is refused: "GPIO busy".
+    fake = FakeController("waveshare_epd7in5b_v2")
+    setup = fake.gpio.setup
+
+    def busy_pwr(channel: int, *args: Any, **kwargs: Any) -> None:
+        if channel == fake.pins.pwr:
+            raise RuntimeError("GPIO busy")
+        setup(channel, *args, **kwargs)
+
+    fake.gpio.setup = busy_pwr  # type: ignore[method-assign]
+    display = open_display("waveshare_epd7in5b_v2", **fake.driver_options())
+    with pytest.raises(DisplayError, match="cannot claim GPIO 18: GPIO busy"):
+        display.show(busy_frame("waveshare_epd7in5b_v2"))
+    assert fake.open_handles == 0 and fake.spi.opened == 0
