@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import select
+import shutil
+import signal
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -341,11 +346,6 @@ print("done after", len(steps), "steps:", ", ".join(steps), flush=True)
 
 
 def test_a_push_killed_at_any_step_leaves_a_consistent_folder(tmp_path: Path) -> None:
-    import shutil
-    import signal
-    import subprocess
-    import sys
-
     root = Path(__file__).resolve().parent.parent
     base = tmp_path / "base"
     display = MockDisplay(base, keep_frames=3)
@@ -368,6 +368,8 @@ def test_a_push_killed_at_any_step_leaves_a_consistent_folder(tmp_path: Path) ->
     try:
         for out, child in children:
             assert child.stdout is not None
+            ready, _, _ = select.select([child.stdout], [], [], 60)
+            assert ready, f"the push into {out.name} neither paused nor finished in 60 s"
             said = child.stdout.readline()
             if said.startswith("paused at"):
                 child.send_signal(signal.SIGKILL)
