@@ -458,6 +458,6 @@ def _ordered(found: Iterable[SpecialDay]) -> tuple[SpecialDay, ...]:
 
 __all__ = [
     "HolidaysSource", "SpecialDaysSource", "check_holidays", "clock_change",
-    "clock_changes_between", "holiday_calendar", "holiday_icon", "holidays_between", "occurrences", "seasons_between",
-    "solstice_or_equinox", "special_event_days", "yearly_date",
+    "clock_changes_between", "holiday_calendar", "holiday_icon", "holidays_between",
+    "occurrences", "seasons_between", "solstice_or_equinox", "special_event_days", "yearly_date",
 ]
