@@ -433,3 +433,8 @@ def test_snapshot_round_trip_keeps_the_banner_flag() -> None:
                      message="Veterans Day", icon="holiday", banner=False)
     snap = Snapshot(name=SPECIAL, kind="special", data=(day,))
     assert snapshot_from_json(snapshot_to_json(snap)) == snap
+    # the holidays' own snapshot, as the cache keeps it
+    held = Snapshot(name=HOLIDAYS, kind="holidays", data=(day,),
+                    fetched_at=datetime(2025, 11, 10, 9, tzinfo=LA),
+                    last_error="Holidays: Country XX not available")
+    assert snapshot_from_json(snapshot_to_json(held)) == held
