@@ -26,8 +26,6 @@ SPECIAL = "special"
 HOLIDAYS = "holidays"
 CALENDAR_PREFIX = "calendar:"
 
-# Public holidays are computed at every refresh; an hour without success is stale.
-HOLIDAYS_MAX_AGE = timedelta(hours=1)
 # A fetch time later than now by more than this comes from a clock that was wrong then
 # or is wrong now (a Pi has no RTC): such data is suspect, never fresh.
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -403,7 +401,7 @@ def compose(config: Config, snapshots: Mapping[str, Snapshot], now: datetime) ->
     special_snaps = [snapshots.get(SPECIAL)]
     if config.holidays is not None:
         snap = snapshots.get(HOLIDAYS)
-        status = source_status(snap, now, HOLIDAYS_MAX_AGE)
+        status = source_status(snap, now, _holidays_max_age(config))
         label = words_for(config.language).holidays
         sources.append(_source_state(HOLIDAYS, "holidays", label, status, snap))
         if status != "unavailable":
@@ -476,6 +474,13 @@ def compose(config: Config, snapshots: Mapping[str, Snapshot], now: datetime) ->
         location=config.location.name if config.location else None,
         weather_enabled=weather_on,
     )
+
+
+def _holidays_max_age(config: Config) -> timedelta:
+    """Holidays are computed at every refresh: two refreshes missed make them stale."""
+    schedule = config.schedule
+    quiet = schedule.quiet_hours.interval if schedule.quiet_hours is not None else timedelta(0)
+    return 2 * max(schedule.interval, quiet)
 
 
 def _source_state(

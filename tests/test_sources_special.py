@@ -369,6 +369,11 @@ def test_holidays_keep_their_last_good_days_when_they_fail(tmp_path) -> None:
     assert state.days[1].special is not None and state.days[1].special.title == "Christmas Day"
     assert state.source(HOLIDAYS).status == "stale"  # type: ignore[union-attr]
     assert state.updated_at is None  # holidays say nothing of how current the data is
+    # one failed refresh (every 15 minutes) is not yet stale; two missed ones are
+    soon = compose(config, {**good, **after}, christmas_eve + timedelta(minutes=20))
+    assert soon.source(HOLIDAYS).status == "fresh"  # type: ignore[union-attr]
+    late = compose(config, {**good, **after}, christmas_eve + timedelta(minutes=31))
+    assert late.source(HOLIDAYS).status == "stale"  # type: ignore[union-attr]
 
 
 def test_several_on_one_day_banner_by_priority(tmp_path) -> None:
