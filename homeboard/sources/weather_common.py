@@ -99,6 +99,14 @@ def f_to_c(value: float | None) -> float | None:
 
 
 __all__ = [
-    "UNKNOWN", "c_to_f", "f_to_c", "flag", "integer", "number", "percent", "temperature",
-    "wmo_category", "wmo_code",
+    "UNKNOWN",
+    "c_to_f",
+    "f_to_c",
+    "flag",
+    "integer",
+    "number",
+    "percent",
+    "temperature",
+    "wmo_category",
+    "wmo_code",
 ]
