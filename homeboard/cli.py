@@ -43,6 +43,19 @@ class CliContext:
 
         return load_config(self.config_file())
 
+    def load_checked(self) -> Config:
+        """``load``, then ask the holidays package about the country, as check-config does."""
+        config = self.load()
+        if config.holidays is not None:
+            # Whether the holidays package knows the country is only known by asking it;
+            # the loader leaves that (a slow import) to the commands that use the config.
+            from homeboard.sources.special import check_holidays
+
+            problem = check_holidays(config.holidays)
+            if problem:
+                raise ConfigError([f"{self.config_file()}: holidays: {problem}"])
+        return config
+
 
 def _set_config(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
     if value is not None:
@@ -139,7 +152,7 @@ def board_inputs(
         except ValueError as exc:
             raise UsageError(f"--scenario: {exc}") from None
         return config, snapshots, now
-    config = obj.load()
+    config = obj.load_checked()
     now = parse_now(now_text, config)
     return config, fetch_live(config, now), now
 
@@ -286,15 +299,7 @@ def state(
 def check_config(obj: CliContext) -> None:
     """Validate the config file: exit 0, or 2 with one line per problem."""
     path = obj.config_file()
-    config = obj.load()
-    if config.holidays is not None:
-        # Whether the holidays package knows the country is only known by asking it;
-        # the loader leaves that (a slow import) to this command and to the source.
-        from homeboard.sources.special import check_holidays
-
-        problem = check_holidays(config.holidays)
-        if problem:
-            raise ConfigError([f"{path}: holidays: {problem}"])
+    config = obj.load_checked()
     for field, file in secret_files(config):
         if not file.is_file():
             # A warning, not an error: the file may be put in place after the config.
@@ -364,7 +369,7 @@ def config_schema_command() -> None:
 @click.pass_obj
 def run(obj: CliContext) -> None:
     """Run the service: the Celery worker with beat as a thread, in one process."""
-    config = obj.load()  # a bad config exits 2 here, before anything starts
+    config = obj.load_checked()  # a bad config exits 2 here, before anything starts
     from homeboard.app import build_app
     from homeboard.tasks import run_worker
 

@@ -26,6 +26,7 @@ class Words:
     unavailable: str  # "{name} unavailable"
     no_events: str
     weather: str  # the weather source's name in notes
+    holidays: str  # the public holidays' name in notes
     feels_like: str
     birthday: str  # "Happy Birthday, {name}!"
     birthday_age: str  # "{name} turns {age}"
@@ -52,6 +53,7 @@ _EN = Words(
     unavailable="{name} unavailable",
     no_events="Nothing planned",
     weather="Weather",
+    holidays="Holidays",
     feels_like="feels {temp}",
     birthday="Happy Birthday, {name}!",
     birthday_age="{name} turns {age}",
@@ -78,6 +80,7 @@ _DE = Words(
     unavailable="{name} nicht verfügbar",
     no_events="Nichts geplant",
     weather="Wetter",
+    holidays="Feiertage",
     feels_like="gefühlt {temp}",
     birthday="Alles Gute, {name}!",
     birthday_age="{name} wird {age}",
@@ -104,6 +107,7 @@ _FR = Words(
     unavailable="{name} indisponible",
     no_events="Rien de prévu",
     weather="Météo",
+    holidays="Jours fériés",
     feels_like="ressenti {temp}",
     birthday="Joyeux anniversaire, {name} !",
     birthday_age="{name} a {age} ans",
@@ -130,6 +134,7 @@ _ES = Words(
     unavailable="{name} no disponible",
     no_events="Nada previsto",
     weather="Tiempo",
+    holidays="Festivos",
     feels_like="sensación {temp}",
     birthday="¡Feliz cumpleaños, {name}!",
     birthday_age="{name} cumple {age}",
@@ -156,6 +161,7 @@ _NL = Words(
     unavailable="{name} niet beschikbaar",
     no_events="Niets gepland",
     weather="Weer",
+    holidays="Feestdagen",
     feels_like="voelt als {temp}",
     birthday="Gefeliciteerd, {name}!",
     birthday_age="{name} wordt {age}",
@@ -182,6 +188,7 @@ _SV = Words(
     unavailable="{name} otillgänglig",
     no_events="Inget planerat",
     weather="Väder",
+    holidays="Helgdagar",
     feels_like="känns som {temp}",
     birthday="Grattis på födelsedagen, {name}!",
     birthday_age="{name} fyller {age}",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any, Literal
 
 from homeboard.i18n import words_for
@@ -19,11 +19,16 @@ if TYPE_CHECKING:
     from homeboard.config import Config
 
 Status = Literal["fresh", "stale", "unavailable"]
-SourceKind = Literal["weather", "calendar", "special"]
+SourceKind = Literal["weather", "calendar", "special", "holidays"]
 
 WEATHER = "weather"
 SPECIAL = "special"
+HOLIDAYS = "holidays"
 CALENDAR_PREFIX = "calendar:"
+
+# A fetch time later than now by more than this comes from a clock that was wrong then
+# or is wrong now (a Pi has no RTC): such data is suspect, never fresh.
+FUTURE_TOLERANCE = timedelta(minutes=5)
 
 # The banner shows the most important special of the day; the rest are listed as
 # all-day events. A person's day beats a public one, which beats the almanac.
@@ -43,7 +48,7 @@ def calendar_source(name: str) -> str:
 
 
 def public_name(source: str) -> str:
-    """The name a source goes by in JSON output: ``weather``, ``special`` or the calendar's own."""
+    """The name a source goes by in JSON output: ``weather``, ``holidays`` or a calendar's own."""
     return source.removeprefix(CALENDAR_PREFIX)
 
 
@@ -225,16 +230,54 @@ class BoardState:
 
 
 def source_status(snapshot: Snapshot | None, now: datetime, max_age: timedelta) -> Status:
-    """Fresh when fetched within ``max_age``, stale when older, unavailable without data."""
+    """Fresh when fetched within ``max_age``, stale when older, unavailable without data.
+
+    A fetch time in the future (beyond ``FUTURE_TOLERANCE``) is stale: the clock was
+    wrong when it was written or is wrong now, so its age is unknown.
+    """
     if snapshot is None or snapshot.data is None or snapshot.fetched_at is None:
         return "unavailable"
-    return "fresh" if now - snapshot.fetched_at <= max_age else "stale"
+    age = instant(now) - instant(snapshot.fetched_at)
+    if age < -FUTURE_TOLERANCE:
+        return "stale"
+    return "fresh" if age <= max_age else "stale"
+
+
+def instant(moment: datetime) -> datetime:
+    """``moment`` as a UTC instant, so comparisons honour ``fold`` and the UTC offset.
+
+    Python compares two datetimes that share a tzinfo by wall time alone: in the
+    repeated hour of a fall-back night, 01:30 (first) and 01:30 (second) are "equal".
+    """
+    return moment.astimezone(UTC)
+
+
+def day_start(day: date, tz: tzinfo) -> datetime:
+    """The first instant (in UTC) of local ``day`` in ``tz``.
+
+    Usually local midnight; the first of two midnights when midnight repeats; and the
+    moment the clocks jump when midnight is skipped (Santiago, Havana, Beirut, Cairo
+    change their clocks at 00:00).
+    """
+    first = instant(datetime.combine(day, time(0, fold=0), tz))
+    second = instant(datetime.combine(day, time(0, fold=1), tz))
+    if first.astimezone(tz).replace(tzinfo=None) == datetime.combine(day, time(0)):
+        return min(first, second)  # midnight exists (once, or twice: the first counts)
+    # Midnight falls in a gap: the day begins at the jump. Read with the offset before
+    # the jump (fold=0), midnight lies at or after it; with the offset after (fold=1),
+    # before it. Zones that jump at midnight give the jump itself; others are bisected.
+    lo, hi = min(first, second), max(first, second)
+    while hi - lo > timedelta(microseconds=1):
+        mid = lo + (hi - lo) / 2
+        if mid.astimezone(tz).date() >= day:
+            hi = mid
+        else:
+            lo = mid
+    return hi
 
 
 def _day_bounds(day: date, tz: tzinfo) -> tuple[datetime, datetime]:
-    start = datetime.combine(day, time(0), tz)
-    end = datetime.combine(day + timedelta(days=1), time(0), tz)
-    return start, end
+    return day_start(day, tz), day_start(day + timedelta(days=1), tz)
 
 
 def _as_date(value: datetime | date) -> date:
@@ -250,7 +293,8 @@ def events_on(
     labels: Mapping[str, tuple[str, str]],
 ) -> list[Event]:
     """The events that cover ``day`` (local), marked underway and continued."""
-    day_start, day_end = _day_bounds(day, tz)
+    day_begin, day_end = _day_bounds(day, tz)
+    at = instant(now)
     shown: list[Event] = []
     for ev in events:
         label, color = labels.get(ev.calendar, (ev.calendar, "black"))
@@ -274,14 +318,13 @@ def events_on(
                 )
             )
             continue
-        start = (
-            ev.start if isinstance(ev.start, datetime) else datetime.combine(ev.start, time(0), tz)
-        )
-        end = ev.end if isinstance(ev.end, datetime) else datetime.combine(ev.end, time(0), tz)
+        # Instants, never wall times: in a repeated hour the wall clock says nothing.
+        start = instant(ev.start) if isinstance(ev.start, datetime) else day_start(ev.start, tz)
+        end = instant(ev.end) if isinstance(ev.end, datetime) else day_start(ev.end, tz)
         if end < start:
             end = start
-        covers = (start < day_end and end > day_start) or (
-            start == end and day_start <= start < day_end
+        covers = (start < day_end and end > day_begin) or (
+            start == end and day_begin <= start < day_end
         )
         if not covers:
             continue
@@ -294,9 +337,10 @@ def events_on(
                 calendar=ev.calendar,
                 label=label,
                 color=color,
-                underway=start <= now < end,
-                ended=end <= now and not (start == end == now),
-                continues_from=start < day_start,
+                # Under way from its start instant; ended at its end instant.
+                underway=start <= at < end,
+                ended=end <= at and not (start == end == at),
+                continues_from=start < day_begin,
                 continues_to=end > day_end,
             )
         )
@@ -352,12 +396,22 @@ def compose(config: Config, snapshots: Mapping[str, Snapshot], now: datetime) ->
             events.extend(e for e in snap.data if isinstance(e, CalendarEvent))
 
     # Special days: computed offline, so they are present whenever they were computed.
+    # Public holidays are a source of their own (the holidays package may not know the
+    # configured subdivision): when they fail, the household's own days still show.
+    special_snaps = [snapshots.get(SPECIAL)]
+    if config.holidays is not None:
+        snap = snapshots.get(HOLIDAYS)
+        status = source_status(snap, now, _holidays_max_age(config))
+        label = words_for(config.language).holidays
+        sources.append(_source_state(HOLIDAYS, "holidays", label, status, snap))
+        if status != "unavailable":
+            special_snaps.append(snap)
     specials: dict[date, list[SpecialDay]] = {}
-    snap = snapshots.get(SPECIAL)
-    if snap is not None and isinstance(snap.data, tuple):
-        for sd in snap.data:
-            if isinstance(sd, SpecialDay):
-                specials.setdefault(sd.date, []).append(sd)
+    for snap in special_snaps:
+        if snap is not None and isinstance(snap.data, tuple):
+            for sd in snap.data:
+                if isinstance(sd, SpecialDay):
+                    specials.setdefault(sd.date, []).append(sd)
 
     days = []
     for d in dates:
@@ -395,8 +449,17 @@ def compose(config: Config, snapshots: Mapping[str, Snapshot], now: datetime) ->
             Day(date=d, forecast=forecasts.get(d), events=tuple(day_events), special=banner)
         )
 
-    shown = [s.changed_at or s.fetched_at for s in sources if s.status != "unavailable"]
-    updated_at = max((t for t in shown if t is not None), default=None)
+    # Holidays are recomputed at every refresh: they say nothing of how current the
+    # fetched data is. A time in the future (a wrong clock) is no "Updated" time either.
+    shown = [
+        s.changed_at or s.fetched_at
+        for s in sources
+        if s.status != "unavailable" and s.kind != "holidays"
+    ]
+    latest = instant(now) + FUTURE_TOLERANCE
+    updated_at = max(
+        (t for t in shown if t is not None and instant(t) <= latest), key=instant, default=None
+    )
     return BoardState(
         date=today,
         timezone=config.timezone,
@@ -411,6 +474,13 @@ def compose(config: Config, snapshots: Mapping[str, Snapshot], now: datetime) ->
         location=config.location.name if config.location else None,
         weather_enabled=weather_on,
     )
+
+
+def _holidays_max_age(config: Config) -> timedelta:
+    """Holidays are computed at every refresh: two refreshes missed make them stale."""
+    schedule = config.schedule
+    quiet = schedule.quiet_hours.interval if schedule.quiet_hours is not None else timedelta(0)
+    return 2 * max(schedule.interval, quiet)
 
 
 def _source_state(
@@ -478,7 +548,7 @@ def snapshot_from_json(raw: Mapping[str, Any]) -> Snapshot:
     """Rebuild a Snapshot from ``snapshot_to_json`` output; raises ValueError if malformed."""
     try:
         kind = raw["kind"]
-        if kind not in ("weather", "calendar", "special"):
+        if kind not in ("weather", "calendar", "special", "holidays"):
             raise ValueError(f"unknown source kind {kind!r}")
         data_raw = raw.get("data")
         data: SourceData | None
@@ -523,7 +593,7 @@ def snapshot_from_json(raw: Mapping[str, Any]) -> Snapshot:
                 )
                 for e in data_raw
             )
-        elif kind == "special":
+        elif kind in ("special", "holidays"):
             data = tuple(
                 SpecialDay(
                     date=date.fromisoformat(s["date"]),
@@ -559,13 +629,16 @@ __all__ = [
     "Day",
     "Event",
     "Forecast",
+    "HOLIDAYS",
     "Snapshot",
     "SourceState",
     "Special",
     "SpecialDay",
     "WeatherData",
     "compose",
+    "day_start",
     "events_on",
+    "instant",
     "snapshot_from_json",
     "snapshot_to_json",
     "source_status",

@@ -155,6 +155,21 @@ def test_unknown_holiday_country_fails_check_config(tmp_path: Path) -> None:
     assert f"{cfg}: holidays:" in result.stderr and "XX" in result.stderr
 
 
+@pytest.mark.parametrize("command", [("check-config",), ("state",), ("run",)])
+def test_every_command_asks_the_holidays_package_about_the_config(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    # What check-config refuses, run and state must refuse too (exit 2, one line), before
+    # anything starts: a subdivision the holidays package does not know.
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(
+        "timezone: Europe/Berlin\nweather: null\nholidays: {country: DE, subdivision: ZZ}\n"
+    )
+    result = run(*command, "--config", str(cfg), timeout=30)
+    assert result.returncode == 2, result.stderr
+    assert f"{cfg}: holidays:" in result.stderr and "ZZ" in result.stderr
+
+
 def test_auth_google_names_the_calendars(tmp_path: Path) -> None:
     cfg = tmp_path / "config.yaml"
     cfg.write_text("weather: null\ncalendars:\n  - name: Family\n    ics_url: file:///dev/null\n")

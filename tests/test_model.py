@@ -134,6 +134,109 @@ def test_underway_and_ended(config: Config) -> None:
     assert flags == {"Past": (False, True), "Now": (True, False), "Later": (False, False)}
 
 
+def test_under_way_at_its_start_instant_and_ended_at_its_end_instant(config: Config) -> None:
+    ev = CalendarEvent(title="Dentist", start=at(25, 9), end=at(25, 10), calendar="Jess")
+    zero = CalendarEvent(title="Reminder", start=at(25, 10), end=at(25, 10), calendar="Jess")
+
+    def flags(now: datetime) -> dict[str, tuple[bool, bool]]:
+        state = compose(config, cal("Jess", ev, zero), now)
+        return {e.title: (e.underway, e.ended) for e in state.days[0].events}
+
+    second = timedelta(seconds=1)
+    assert flags(at(25, 9) - second)["Dentist"] == (False, False)
+    assert flags(at(25, 9))["Dentist"] == (True, False)  # at the start: under way
+    assert flags(at(25, 10) - second)["Dentist"] == (True, False)
+    assert flags(at(25, 10))["Dentist"] == (False, True)  # at the end: ended
+    # the same instant written in another zone is the same boundary
+    assert flags(at(25, 9).astimezone(UTC))["Dentist"] == (True, False)
+    assert flags(at(25, 10).astimezone(UTC))["Dentist"] == (False, True)
+    # a reminder without duration is not over at its own moment, only after it
+    assert flags(at(25, 10))["Reminder"] == (False, False)
+    assert flags(at(25, 10) + second)["Reminder"] == (False, True)
+
+
+def test_the_repeated_hour_is_compared_as_instants(config: Config) -> None:
+    # Clocks go back at 02:00 on 1 November 2026 in Los Angeles: 01:00-02:00 happens
+    # twice, first in PDT (fold=0), then in PST (fold=1).
+    def wall(hour: int, minute: int, fold: int) -> datetime:
+        return datetime(2026, 11, 1, hour, minute, tzinfo=LA, fold=fold)
+
+    evs = (
+        CalendarEvent(
+            title="Feed the baby", start=wall(0, 45, 0), end=wall(1, 15, 0), calendar="Jess"
+        ),
+        CalendarEvent(
+            title="Night shift", start=wall(1, 10, 0), end=wall(1, 20, 1), calendar="Jess"
+        ),
+        CalendarEvent(
+            title="Call Tokyo", start=wall(1, 30, 1), end=wall(2, 30, 0), calendar="Jess"
+        ),
+    )
+    now = wall(1, 0, 1)  # the second 01:00 (09:00 UTC)
+    assert now.astimezone(UTC) == datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+    state = compose(config, cal("Jess", *evs), now)
+    flags = {e.title: (e.underway, e.ended) for e in state.days[0].events}
+    assert flags == {
+        "Feed the baby": (False, True),  # ended 45 minutes ago (08:15 UTC)
+        "Night shift": (True, False),  # 08:10 to 09:20 UTC
+        "Call Tokyo": (False, False),  # starts at 09:30 UTC
+    }
+    # the board lists them in the order they happen
+    assert titles(state, 0) == ["Feed the baby", "Night shift", "Call Tokyo"]
+
+
+def test_days_begin_when_the_clocks_jump_over_midnight(tmp_path: Path) -> None:
+    # Santiago jumps from 2025-09-06 24:00 (-04) to 2025-09-07 01:00 (-03).
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        "timezone: America/Santiago\nweather: null\ncalendars:\n"
+        "  - {name: Jess, ics_url: 'file:///dev/null'}\n"
+    )
+    santiago = load_config(path)
+    tz = santiago.tz
+    late = CalendarEvent(
+        title="Late film",
+        start=datetime(2025, 9, 6, 22, 30, tzinfo=tz),
+        end=datetime(2025, 9, 7, 4, 0, tzinfo=UTC),
+        calendar="Jess",
+    )
+    early = CalendarEvent(
+        title="Early run",
+        start=datetime(2025, 9, 7, 4, 0, tzinfo=UTC),
+        end=datetime(2025, 9, 7, 4, 30, tzinfo=UTC),
+        calendar="Jess",
+    )
+    state = compose(santiago, cal("Jess", late, early), datetime(2025, 9, 6, 20, tzinfo=tz))
+    assert titles(state, 0) == ["Late film"] and titles(state, 1) == ["Early run"]
+    assert not state.days[0].events[0].continues_to  # it ends as the day ends
+    assert state.days[1].events[0].start.hour == 1  # type: ignore[union-attr]
+
+
+def test_fetch_times_from_the_future_are_not_fresh(config: Config) -> None:
+    # A Pi has no RTC: data written while the clock ran 3 days ahead is of unknown age.
+    now = at(25, 12)
+    weather = Snapshot(
+        name=WEATHER,
+        kind="weather",
+        data=WeatherData(current=Current(temperature=10, category="clear")),
+        fetched_at=now + timedelta(days=3),
+        changed_at=now + timedelta(days=3),
+    )
+    snaps = {WEATHER: weather, **cal("Family", fetched=now + timedelta(minutes=2))}
+    state = compose(config, snaps, now)
+    assert state.source(WEATHER).status == "stale"  # type: ignore[union-attr]
+    assert state.source("calendar:Family").status == "fresh"  # type: ignore[union-attr]
+    assert state.current is not None and state.current.temperature == 10  # still shown
+    data = state_to_json(state)
+    assert data["sources"]["weather"]["status"] == "stale"
+    # "Updated" never names a time that has not come yet
+    assert state.updated_at == now + timedelta(minutes=2)
+    just_past = {WEATHER: dataclasses.replace(weather, fetched_at=now + timedelta(minutes=6))}
+    assert compose(config, just_past, now).source(WEATHER).status == "stale"  # type: ignore[union-attr]
+    within = {WEATHER: dataclasses.replace(weather, fetched_at=now + timedelta(minutes=4))}
+    assert compose(config, within, now).source(WEATHER).status == "fresh"  # type: ignore[union-attr]
+
+
 def test_dst_day_event_keeps_its_times(config: Config) -> None:
     # Clocks go back at 02:00 on 1 November 2026 in Los Angeles.
     start = datetime(2026, 11, 1, 0, 30, tzinfo=UTC).astimezone(LA)  # 17:30 PDT on Oct 31

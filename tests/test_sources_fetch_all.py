@@ -216,7 +216,7 @@ def test_one_request_per_source_in_a_full_refresh(tmp_path, httpserver, monkeypa
                             "/calendar/v3/calendars/jess@example.com/events"])
     assert all(snap.last_error is None for snap in snaps.values()), snaps
     state = compose(config, snaps, NOW)
-    assert [s.status for s in state.sources] == ["fresh"] * 5
+    assert [s.status for s in state.sources] == ["fresh"] * 6  # weather, 4 calendars, holidays
     assert state.attribution == ("Weather: Open-Meteo.com (CC BY 4.0)",)
     assert state.days[0].special is not None and state.days[0].special.title == "Corinne turns 8"
     assert state.updated_at == NOW

@@ -191,6 +191,96 @@ def test_forecast_in_the_evening_has_only_a_night_for_today(httpserver, session)
     assert weather.current is not None and weather.current.is_day is False
 
 
+def serve_periods(httpserver, periods: list) -> str:  # type: ignore[type-arg]
+    """The recorded points and stations, a forecast with ``periods``, no observations."""
+    base = httpserver.url_for("/").rstrip("/")
+    payload = read_json("nws/forecast.json", nws_base=base)
+    payload["properties"]["periods"] = periods
+    httpserver.expect_request(POINTS).respond_with_json(read_json("nws/points.json", nws_base=base))
+    httpserver.expect_request(f"{GRID}/forecast").respond_with_json(payload)
+    httpserver.expect_request(f"{GRID}/stations").respond_with_data("x", status=500)
+    return base
+
+
+def period(name: str, start: str, end: str, day: bool, temp: object, pop: object = None,
+           icon: str = "/icons/land/night/sct?size=medium") -> dict:  # type: ignore[type-arg]
+    return {"name": name, "startTime": start, "endTime": end, "isDaytime": day,
+            "temperature": temp, "temperatureUnit": "F", "icon": icon,
+            "probabilityOfPrecipitation": {"unitCode": "wmoUnit:percent", "value": pop},
+            "shortForecast": "Partly Cloudy"}
+
+
+def test_overnight_fetched_after_midnight_is_last_night_not_todays_low(
+    httpserver, session
+) -> None:
+    # At 02:00 NWS starts with "Overnight" (until 06:00): the end of the night that began
+    # yesterday evening. Today's low is the coming night's, "Tuesday Night".
+    base = serve_periods(httpserver, [
+        period("Overnight", "2025-01-21T02:00:00-08:00", "2025-01-21T06:00:00-08:00", False, 31,
+               pop=70),
+        period("Tuesday", "2025-01-21T06:00:00-08:00", "2025-01-21T18:00:00-08:00", True, 55,
+               pop=10, icon="/icons/land/day/sct?size=medium"),
+        period("Tuesday Night", "2025-01-21T18:00:00-08:00", "2025-01-22T06:00:00-08:00", False,
+               44, pop=20),
+        period("Wednesday", "2025-01-22T06:00:00-08:00", "2025-01-22T18:00:00-08:00", True, 54,
+               icon="/icons/land/day/rain?size=medium"),
+    ])
+    two_am = datetime(2025, 1, 21, 2, 5, tzinfo=LA)
+    weather = make_source(base).fetch(session=session, now=two_am)
+    tue = weather.daily[0]
+    assert (tue.date, tue.high, tue.low, tue.precip_chance, tue.category) == (
+        date(2025, 1, 21), 55, 44, 20, "partly_cloudy")
+    assert [f.date for f in weather.daily] == [date(2025, 1, 21), date(2025, 1, 22)]
+    # "now" comes from the period we are in: the overnight one
+    assert weather.current is not None
+    assert (weather.current.temperature, weather.current.is_day) == (31, False)
+
+
+def test_implausible_values_become_unknown(httpserver, session) -> None:
+    base = serve_periods(httpserver, [
+        period("Today", "2025-01-20T06:00:00-08:00", "2025-01-20T18:00:00-08:00", True, 99999,
+               pop=140, icon="/icons/land/day/sct?size=medium"),
+        period("Tonight", "2025-01-20T18:00:00-08:00", "2025-01-21T06:00:00-08:00", False, 1e308,
+               pop=-3),
+        period("Tuesday", "2025-01-21T06:00:00-08:00", "2025-01-21T18:00:00-08:00", True, 55,
+               pop=30, icon="/icons/land/day/rain?size=medium"),
+        period("Tuesday Night", "2025-01-21T18:00:00-08:00", "2025-01-22T06:00:00-08:00", False,
+               -1e308),
+    ])
+    for units in ("imperial", "metric"):  # 1e308 °F in °C was inf, and inf crashed the frame
+        weather = make_source(base, units=units).fetch(session=session, now=NOW)
+        mon, tue = weather.daily
+        assert (mon.high, mon.low, mon.precip_chance) == (None, None, None)
+        assert tue.low is None and tue.precip_chance == 30
+        assert tue.high == (55 if units == "imperial" else pytest.approx((55 - 32) * 5 / 9))
+        assert weather.current is not None and weather.current.temperature is None
+        assert weather.current.category == "partly_cloudy"  # the icon is still good
+
+
+def test_a_forecast_with_no_usable_temperature_keeps_the_last_good_one(
+    tmp_path, httpserver, session
+) -> None:
+    (tmp_path / "family.ics").write_text("BEGIN:VCALENDAR\nVERSION:2.0\nEND:VCALENDAR\n")
+    base = serve_nws(httpserver)
+    config = make_config(tmp_path, base)
+    earlier = NOW - timedelta(hours=4)
+    good = fetch_all(build_sources(config), {}, session=session, now=earlier)
+    assert good[WEATHER].last_error is None
+    httpserver.clear()
+    payload = read_json("nws/forecast.json", nws_base=base)
+    for p in payload["properties"]["periods"]:
+        p["temperature"] = None
+    httpserver.expect_request(POINTS).respond_with_json(read_json("nws/points.json", nws_base=base))
+    httpserver.expect_request(f"{GRID}/forecast").respond_with_json(payload)
+    httpserver.expect_request(f"{GRID}/stations").respond_with_data("x", status=500)
+    after = fetch_all(build_sources(config), good, session=session, now=NOW)
+    snap = after[WEATHER]
+    assert snap.data == good[WEATHER].data and snap.fetched_at == earlier
+    assert snap.last_error == (
+        "Weather: no usable forecast (every temperature null or implausible)")
+    assert compose(config, after, NOW).source(WEATHER).status == "stale"  # type: ignore[union-attr]
+
+
 @pytest.mark.parametrize(("icon", "expected"), [
     ("https://api.weather.gov/icons/land/day/skc?size=medium", ("clear", True)),
     ("/icons/land/night/sct?size=small", ("partly_cloudy", False)),

@@ -270,7 +270,8 @@ def test_parse_errors_never_crash_on_odd_shapes() -> None:
         with pytest.raises(SourceError):
             parse_forecast(body, tz=LA, today=date(2025, 1, 20))
     odd = parse_forecast(
-        {"current": {"temperature_2m": "warm", "weather_code": True, "is_day": "1", "time": 5},
+        {"current": {"temperature_2m": "warm", "weather_code": True, "is_day": "1", "time": 5,
+                     "apparent_temperature": "-4.5"},
          "daily": {"time": ["2025-01-20"], "weather_code": [3.0],
                    "temperature_2m_max": [float("nan")], "temperature_2m_min": [-3],
                    "precipitation_probability_max": [140]}},
@@ -278,5 +279,118 @@ def test_parse_errors_never_crash_on_odd_shapes() -> None:
     assert isinstance(odd, WeatherData) and odd.current is not None
     assert (odd.current.temperature, odd.current.category, odd.current.observed_at) == (
         None, "unknown", None)
+    assert (odd.current.apparent, odd.current.is_day) == (-4.5, True)
     assert (odd.daily[0].category, odd.daily[0].high, odd.daily[0].precip_chance) == (
-        "overcast", None, 100)
+        "overcast", None, None)  # a 140 % chance is no chance anyone can draw
+
+
+def _payload_with(**changes: object) -> dict:  # type: ignore[type-arg]
+    payload = read_json("open_meteo/forecast_imperial.json")
+    for key, value in changes.items():
+        block, name = key.split("__")
+        payload[block][name] = value
+    return payload
+
+
+def test_absurd_values_become_unknown_and_never_reach_the_frame(tmp_path) -> None:
+    from homeboard.render import render
+    from homeboard.sources.open_meteo import parse_forecast
+
+    body = _payload_with(
+        current__temperature_2m=99999, current__apparent_temperature=45.1,
+        current__weather_code=12345, current__is_day=7,
+        daily__temperature_2m_max=[1e308, -1e308, 55.0, 180.0, 60.0],
+        daily__temperature_2m_min=[-200.0, 40.0, "1e999", 41.0, 42.0],
+        daily__precipitation_probability_max=[140, -5, 50.4, None, 100],
+        daily__weather_code=[2.5, -1, 100, 61, 3],
+    )
+    weather = parse_forecast(body, tz=LA, today=date(2025, 1, 20), fahrenheit=True)
+    cur = weather.current
+    assert cur is not None
+    assert (cur.temperature, cur.apparent, cur.code, cur.category, cur.is_day) == (
+        None, 45.1, None, "unknown", True)
+    assert [(f.high, f.low) for f in weather.daily] == [
+        (None, None), (None, 40.0), (55.0, None), (None, 41.0), (60.0, 42.0)]
+    assert [f.precip_chance for f in weather.daily] == [None, None, 50, None, 100]
+    assert [f.code for f in weather.daily] == [None, None, None, 61, 3]
+    assert [f.category for f in weather.daily][:3] == ["unknown"] * 3
+    # 130 °F is a record heat, not an error; -130 °F is past any air ever measured
+    hot = _payload_with(current__temperature_2m=130.0, current__apparent_temperature=-130.0)
+    hot_now = parse_forecast(hot, tz=LA, today=date(2025, 1, 20), fahrenheit=True).current
+    assert hot_now is not None and (hot_now.temperature, hot_now.apparent) == (130.0, -130.0)
+    cold = parse_forecast(_payload_with(current__temperature_2m=-140.0,
+                                        current__apparent_temperature=1e308),
+                          tz=LA, today=date(2025, 1, 20), fahrenheit=True).current
+    assert cold is not None and (cold.temperature, cold.apparent, cold.code) == (None, None, 2)
+    # the same number means another temperature in °C: the answer's own units decide
+    celsius = _payload_with(current__temperature_2m=70.0)
+    celsius["current_units"]["temperature_2m"] = "°C"
+    assert parse_forecast(celsius, tz=LA, today=date(2025, 1, 20),
+                          fahrenheit=True).current.temperature is None  # type: ignore[union-attr]
+    # and the frame is drawn from it without a crash
+    config = make_config(tmp_path, "http://127.0.0.1:9")
+    state = compose(config, {WEATHER: Snapshot(WEATHER, "weather", weather, NOW, NOW)}, NOW)
+    assert render(state, (800, 480)).size == (800, 480)
+
+
+@pytest.mark.parametrize("which", ["all-null", "all-absurd"])
+def test_an_answer_with_nothing_usable_keeps_the_last_good_forecast(
+    which: str, tmp_path, httpserver, session,
+) -> None:
+    base = httpserver.url_for("/").rstrip("/")
+    config = make_config(tmp_path, base)
+    earlier = NOW - timedelta(hours=4)  # older than weather.max_age (3h)
+    serve_forecast(httpserver)
+    good = fetch_all(build_sources(config), {}, session=session, now=earlier)
+    httpserver.clear()
+
+    bad = None if which == "all-null" else 99999
+    payload = _payload_with(
+        current__temperature_2m=bad, current__apparent_temperature=bad,
+        current__weather_code=bad, current__is_day=bad,
+        daily__temperature_2m_max=[bad] * 5, daily__temperature_2m_min=[bad] * 5,
+        daily__precipitation_probability_max=[bad] * 5, daily__weather_code=[bad] * 5,
+    )
+    httpserver.expect_request("/v1/forecast").respond_with_json(payload)
+    after = fetch_all(build_sources(config), good, session=session, now=NOW)
+    snap = after[WEATHER]
+    assert snap.data == good[WEATHER].data and snap.fetched_at == earlier
+    assert snap.last_error is not None and "no usable" in snap.last_error
+    state = compose(config, after, NOW)
+    assert state.source(WEATHER).status == "stale"  # type: ignore[union-attr]
+    assert state.current is not None and state.current.temperature == 48.3
+    # half an answer is no answer either: good days but nothing for now
+    httpserver.clear()
+    half = _payload_with(current__temperature_2m=None, current__apparent_temperature=None,
+                         current__weather_code=None)
+    httpserver.expect_request("/v1/forecast").respond_with_json(half)
+    again = fetch_all(build_sources(config), good, session=session, now=NOW)
+    assert again[WEATHER].data == good[WEATHER].data
+    assert "no usable current" in again[WEATHER].last_error  # type: ignore[operator]
+
+
+def test_the_forecast_must_start_today(tmp_path, httpserver, session) -> None:
+    # Daily dates for another zone (or a cached answer from yesterday's server) would
+    # shift every column by a day: better the last good forecast, marked stale.
+    from homeboard.errors import SourceError
+    from homeboard.sources.open_meteo import parse_forecast
+
+    tomorrow_on = _payload_with(daily__time=["2025-01-21", "2025-01-22", "2025-01-23",
+                                             "2025-01-24", "2025-01-25"])
+    with pytest.raises(SourceError, match=r"forecast does not cover today \(2025-01-20\)"):
+        parse_forecast(tomorrow_on, tz=LA, today=date(2025, 1, 20))
+    gap = _payload_with(daily__time=["2025-01-19", "2025-01-21", "2025-01-22",
+                                     "2025-01-23", "2025-01-24"])
+    with pytest.raises(SourceError, match="forecast does not cover today"):
+        parse_forecast(gap, tz=LA, today=date(2025, 1, 20))
+    # yesterday's first day is dropped: today is the first column
+    from_yesterday = _payload_with(daily__time=["2025-01-19", "2025-01-20", "2025-01-21",
+                                                "2025-01-22", "2025-01-23"])
+    shifted = parse_forecast(from_yesterday, tz=LA, today=date(2025, 1, 20))
+    assert [f.date for f in shifted.daily][0] == date(2025, 1, 20)
+    assert shifted.daily[0].high == 55.2  # the second value: Tuesday's in the recording
+    # and through the source: the answer fetched on the 20th, read on the 21st
+    serve_forecast(httpserver)
+    config = make_config(tmp_path, httpserver.url_for("/").rstrip("/"))
+    with pytest.raises(SourceError, match=r"forecast does not cover today \(2025-01-19\)"):
+        weather_source(config).fetch(session=session, now=NOW - timedelta(days=1))

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+import dataclasses
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sources_fixtures import BERLIN, LA, write_config
 
-from homeboard.model import SPECIAL, Snapshot, SpecialDay, compose
+from homeboard.model import HOLIDAYS, SPECIAL, Snapshot, SpecialDay, compose, state_to_json
 from homeboard.sources import build_sources, fetch_all
 from homeboard.sources.special import (
+    HolidaysSource,
     SpecialDaysSource,
     check_holidays,
     clock_change,
+    clock_changes_between,
     holiday_icon,
     seasons_between,
     solstice_or_equinox,
@@ -22,7 +26,10 @@ from homeboard.sources.special import (
 
 def specials(tmp_path, yaml: str, first: date, after: date) -> tuple[SpecialDay, ...]:
     config = write_config(tmp_path, yaml)
-    return SpecialDaysSource.from_config(config).between(first, after)
+    found = SpecialDaysSource.from_config(config).between(first, after)
+    if config.holidays is not None:
+        found += HolidaysSource.from_config(config).between(first, after)
+    return found
 
 
 def year_of(tmp_path, yaml: str, year: int) -> tuple[SpecialDay, ...]:
@@ -174,6 +181,94 @@ def test_clock_changes(tmp_path, zone: str) -> None:
     assert clock_change(date(2025, 3, 10), LA) is None
 
 
+# Zones whose clocks change at local midnight: that midnight does not exist (spring) or
+# the hour before it repeats (autumn). Dates from each government's 2025 announcement.
+MIDNIGHT_CHANGES = [
+    ("America/Santiago", date(2025, 9, 7), timedelta(hours=1)),  # 00:00 -> 01:00
+    ("America/Havana", date(2025, 3, 9), timedelta(hours=1)),  # 00:00 -> 01:00
+    ("Asia/Beirut", date(2025, 3, 30), timedelta(hours=1)),  # 00:00 -> 01:00
+    ("Africa/Cairo", date(2025, 4, 25), timedelta(hours=1)),  # 00:00 -> 01:00
+    # back at 24:00 on Saturday: the repeated hour (23:00-24:00) is Saturday's
+    ("America/Santiago", date(2025, 4, 5), -timedelta(hours=1)),
+    ("America/Havana", date(2025, 11, 2), -timedelta(hours=1)),  # 01:00 -> 00:00
+    ("Europe/Berlin", date(2025, 3, 30), timedelta(hours=1)),  # 02:00 -> 03:00
+    ("America/Los_Angeles", date(2025, 11, 2), -timedelta(hours=1)),  # 02:00 -> 01:00
+    ("Australia/Lord_Howe", date(2025, 4, 6), -timedelta(minutes=30)),  # half an hour
+]
+
+
+@pytest.mark.parametrize(("zone", "day", "delta"), MIDNIGHT_CHANGES,
+                         ids=[f"{z}-{d}" for z, d, _ in MIDNIGHT_CHANGES])
+def test_clock_changes_at_midnight_have_their_banner(tmp_path, zone, day, delta) -> None:
+    tz = ZoneInfo(zone)
+    assert clock_change(day, tz) == delta
+    assert clock_change(day - timedelta(days=1), tz) is None
+    assert clock_change(day + timedelta(days=1), tz) is None
+    config = write_config(tmp_path, f"timezone: {zone}\nweather: null\nlayout: {{days: 3}}\n")
+    # the frame drawn the evening before shows tomorrow's banner, and the morning's today's
+    for now in (datetime.combine(day - timedelta(days=1), time(20), tz),
+                datetime.combine(day, time(9), tz)):
+        snaps = {SPECIAL: Snapshot(name=SPECIAL, kind="special", fetched_at=now,
+                                   data=SpecialDaysSource.from_config(config).fetch(
+                                       session=None, now=now))}  # type: ignore[arg-type]
+        shown = {d.date: d.special for d in compose(config, snaps, now).days}
+        banner = shown[day]
+        assert banner is not None and banner.kind == "dst", (zone, now)
+        assert banner.icon == ("dst_forward" if delta > timedelta(0) else "dst_back")
+        assert [d for d, b in shown.items() if b is not None] == [day]
+
+
+ZONES_TO_SCAN = ["America/Santiago", "America/Havana", "Asia/Beirut", "Africa/Cairo",
+                 "Europe/Berlin", "America/Los_Angeles", "Australia/Lord_Howe",
+                 "Pacific/Chatham", "America/Asuncion", "Antarctica/Troll", "Asia/Tehran"]
+
+
+@pytest.mark.parametrize("zone", ZONES_TO_SCAN)
+def test_clock_changes_match_a_scan_of_instants(zone: str) -> None:
+    # Every offset change of 2022-2025, found by stepping through UTC a quarter-hour at
+    # a time and dated by the wall clock just after it, is on the day clock_change names.
+    tz = ZoneInfo(zone)
+    moment = datetime(2022, 1, 1, tzinfo=UTC)
+    end = datetime(2026, 1, 1, tzinfo=UTC)
+    step = timedelta(minutes=15)
+    expected: dict[date, timedelta] = {}
+    offset = moment.astimezone(tz).utcoffset()
+    while moment < end:
+        moment += step
+        now_offset = moment.astimezone(tz).utcoffset()
+        if now_offset != offset:
+            expected[moment.astimezone(tz).date()] = now_offset - offset  # type: ignore[operator]
+            offset = now_offset
+    found = {s.date: s for s in clock_changes_between(date(2022, 1, 2), date(2025, 12, 31), tz)}
+    assert set(found) == set(expected)
+    for day, delta in expected.items():
+        assert clock_change(day, tz) == delta
+        assert found[day].icon == ("dst_forward" if delta > timedelta(0) else "dst_back")
+
+
+def test_fifth_sunday_of_may_on_the_last_day_of_the_month(tmp_path) -> None:
+    # May 31 is a Sunday in 2026 (and 2020): the month's fifth Sunday is its last day.
+    yaml = """
+        timezone: America/Los_Angeles
+        weather: null
+        dst: false
+        special_events:
+          - {name: Picnic, kind: event, rule: 5th sunday of may}
+          - {name: Last, kind: event, rule: last sunday of may}
+    """
+    for year in (2020, 2026):
+        found = [(s.date, s.title) for s in year_of(tmp_path, yaml, year)]
+        assert found == [(date(year, 5, 31), "Last"), (date(year, 5, 31), "Picnic")]
+    # 2025 has four Sundays in May: no picnic that year
+    assert [s.title for s in year_of(tmp_path, yaml, 2025)] == ["Last"]
+    # and on the day itself the board shows it
+    config = write_config(tmp_path, yaml)
+    now = datetime(2026, 5, 31, 7, tzinfo=LA)
+    found = SpecialDaysSource.from_config(config).fetch(session=None, now=now)  # type: ignore[arg-type]
+    assert [(s.date, s.title) for s in found] == [(date(2026, 5, 31), "Last"),
+                                                   (date(2026, 5, 31), "Picnic")]
+
+
 def test_dst_can_be_turned_off_and_zones_without_dst(tmp_path) -> None:
     assert year_of(tmp_path, "timezone: America/Los_Angeles\nweather: null\ndst: false\n",
                    2025) == ()
@@ -208,7 +303,7 @@ def test_public_holidays_with_opt_in_categories(tmp_path) -> None:
     assert holiday_icon("New Year's Day") == "new_year" and holiday_icon("Labor Day") == "holiday"
 
 
-def test_unknown_country_fails_the_special_source_alone(tmp_path) -> None:
+def test_unknown_country_fails_the_holidays_source_alone(tmp_path) -> None:
     config = write_config(tmp_path, """
         timezone: America/Los_Angeles
         weather: null
@@ -218,7 +313,67 @@ def test_unknown_country_fails_the_special_source_alone(tmp_path) -> None:
     now = datetime(2025, 1, 20, 9, tzinfo=LA)
     with __import__("requests").Session() as s:
         snaps = fetch_all(build_sources(config), {}, session=s, now=now)
-    assert snaps[SPECIAL].last_error == "Special days: holidays: Country XX not available"
+    assert snaps[HOLIDAYS].last_error == "Holidays: Country XX not available"
+    assert snaps[SPECIAL].last_error is None
+
+
+def test_an_unknown_subdivision_keeps_the_birthdays_and_says_why(tmp_path) -> None:
+    # Before holidays were a source of their own, one refusal of the holidays package
+    # took every birthday with it, and no source said why.
+    config = write_config(tmp_path, """
+        timezone: America/Los_Angeles
+        weather: null
+        holidays: {country: US, subdivision: ZZ}
+        special_events:
+          - {name: Corinne, kind: birthday, date: "2017-01-20"}
+    """)
+    now = datetime(2025, 1, 20, 9, tzinfo=LA)
+    with __import__("requests").Session() as s:
+        snaps = fetch_all(build_sources(config), {}, session=s, now=now)
+    state = compose(config, snaps, now)
+    assert state.days[0].special is not None
+    assert state.days[0].special.message == "Happy Birthday, Corinne!"
+    holidays = state.source(HOLIDAYS)
+    assert holidays is not None and holidays.status == "unavailable"
+    assert holidays.label == "Holidays" and holidays.kind == "holidays"
+    assert holidays.last_error is not None and "ZZ" in holidays.last_error
+    assert holidays.last_error.startswith("Holidays: ")
+    assert state_to_json(state)["sources"]["holidays"]["status"] == "unavailable"
+    # the footer names the source in the board's language, like the weather
+    german = write_config(tmp_path, """
+        timezone: Europe/Berlin
+        language: de
+        weather: null
+        holidays: {country: DE, subdivision: ZZ}
+    """)
+    assert compose(german, {}, now).source(HOLIDAYS).label == "Feiertage"  # type: ignore[union-attr]
+
+
+def test_holidays_keep_their_last_good_days_when_they_fail(tmp_path) -> None:
+    config = write_config(tmp_path, """
+        timezone: America/Los_Angeles
+        weather: null
+        dst: false
+        layout: {days: 2}
+        holidays: {country: US}
+    """)
+    christmas_eve = datetime(2025, 12, 24, 9, tzinfo=LA)
+    with __import__("requests").Session() as s:
+        good = fetch_all(build_sources(config), {}, session=s, now=christmas_eve)
+        broken = HolidaysSource(cfg=dataclasses.replace(config.holidays, country="XX"),  # type: ignore[arg-type]
+                                tz=LA, days=2)
+        later = christmas_eve + timedelta(hours=2)
+        after = fetch_all([broken], good, session=s, now=later)
+    assert after[HOLIDAYS].data == good[HOLIDAYS].data
+    state = compose(config, {**good, **after}, later)
+    assert state.days[1].special is not None and state.days[1].special.title == "Christmas Day"
+    assert state.source(HOLIDAYS).status == "stale"  # type: ignore[union-attr]
+    assert state.updated_at is None  # holidays say nothing of how current the data is
+    # one failed refresh (every 15 minutes) is not yet stale; two missed ones are
+    soon = compose(config, {**good, **after}, christmas_eve + timedelta(minutes=20))
+    assert soon.source(HOLIDAYS).status == "fresh"  # type: ignore[union-attr]
+    late = compose(config, {**good, **after}, christmas_eve + timedelta(minutes=31))
+    assert late.source(HOLIDAYS).status == "stale"  # type: ignore[union-attr]
 
 
 def test_several_on_one_day_banner_by_priority(tmp_path) -> None:
@@ -283,3 +438,8 @@ def test_snapshot_round_trip_keeps_the_banner_flag() -> None:
                      message="Veterans Day", icon="holiday", banner=False)
     snap = Snapshot(name=SPECIAL, kind="special", data=(day,))
     assert snapshot_from_json(snapshot_to_json(snap)) == snap
+    # the holidays' own snapshot, as the cache keeps it
+    held = Snapshot(name=HOLIDAYS, kind="holidays", data=(day,),
+                    fetched_at=datetime(2025, 11, 10, 9, tzinfo=LA),
+                    last_error="Holidays: Country XX not available")
+    assert snapshot_from_json(snapshot_to_json(held)) == held

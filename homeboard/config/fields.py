@@ -91,11 +91,11 @@ NOT_EMPTY = Check(
 )
 
 
-RESERVED_SOURCE_NAMES = ("weather", "special")
+RESERVED_SOURCE_NAMES = ("weather", "special", "holidays")
 
 
 def _not_reserved(value: str) -> str | None:
-    """Calendar names share the status's ``sources`` map with the weather and special days."""
+    """Calendar names share the status's ``sources`` map with weather, special days, holidays."""
     if value.strip().casefold() in RESERVED_SOURCE_NAMES:
         return f"{value!r} is the name of another source; choose another name"
     return None

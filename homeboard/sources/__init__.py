@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 
 def build_sources(config: Config) -> list[Source]:
-    """The sources of ``config``: weather (if enabled), one per calendar, and special days."""
+    """The sources of ``config``: weather (if enabled), one per calendar, special days, holidays."""
     sources: list[Source] = []
     weather = config.weather
     if weather is not None and weather.enabled:
@@ -59,9 +59,11 @@ def build_sources(config: Config) -> list[Source]:
             from homeboard.sources.ics import ICSSource
 
             sources.append(ICSSource.from_config(cal, config))
-    from homeboard.sources.special import SpecialDaysSource
+    from homeboard.sources.special import HolidaysSource, SpecialDaysSource
 
     sources.append(SpecialDaysSource.from_config(config))
+    if config.holidays is not None:
+        sources.append(HolidaysSource.from_config(config))
     return sources
 
 

@@ -16,7 +16,7 @@ from homeboard.model import SourceData, SourceKind
 class Source(Protocol):
     """One provider of board data: fetches it, or raises ``SourceError`` with a short reason."""
 
-    name: str  # the snapshot name: "weather", "calendar:<name>", "special"
+    name: str  # the snapshot name: "weather", "calendar:<name>", "special", "holidays"
     kind: SourceKind
     label: str  # how logs and errors name it: "Weather", a calendar's label
     refresh: timedelta | None  # fetch at most this often; None: at every refresh

@@ -28,7 +28,13 @@ import requests
 from homeboard.errors import SourceError
 from homeboard.model import WEATHER, Current, Forecast, SourceKind, WeatherData
 from homeboard.sources import http
-from homeboard.sources.weather_common import UNKNOWN, c_to_f, f_to_c, number, percent
+from homeboard.sources.weather_common import (
+    UNKNOWN,
+    c_to_f,
+    f_to_c,
+    percent,
+    temperature,
+)
 
 if TYPE_CHECKING:
     from homeboard.config import Config
@@ -147,12 +153,17 @@ class _Point:
     resolved_at: datetime
 
 
-def _temperature(value: Any, unit: str | None, *, imperial: bool) -> float | None:
-    """A temperature in the board's units from a value in ``unit`` (F, C or wmoUnit:degC)."""
-    t = number(value)
+def _temperature(value: Any, unit: str | None, *, imperial: bool,
+                 apparent: bool = False) -> float | None:
+    """A temperature in the board's units from a value in ``unit`` (F, C or wmoUnit:degC).
+
+    None when missing or implausible (checked before converting: 1e308 °F would
+    become inf in °C).
+    """
+    fahrenheit_in = (unit or "").upper().endswith("F")
+    t = temperature(value, fahrenheit=fahrenheit_in, apparent=apparent)
     if t is None:
         return None
-    fahrenheit_in = (unit or "").upper().endswith("F")
     if imperial:
         return t if fahrenheit_in else c_to_f(t)
     return f_to_c(t) if fahrenheit_in else t
@@ -365,6 +376,9 @@ class NWSSource:
         daily = merge_periods(periods, tz=self.tz, today=today, imperial=imperial)
         if not daily or daily[0].date != today:
             raise SourceError(f"forecast does not cover today ({today.isoformat()})")
+        if not any(f.high is not None or f.low is not None for f in daily):
+            # Icons alone are no forecast: every temperature null or implausible.
+            raise SourceError("no usable forecast (every temperature null or implausible)")
         try:
             current = self._observation(session, now)
         except SourceError as exc:
@@ -374,6 +388,8 @@ class NWSSource:
             current = None
         if current is None:
             current = current_from_period(periods[0], imperial=imperial)
+        if current.temperature is None and current.category == UNKNOWN:
+            raise SourceError("no usable current conditions (every value null or implausible)")
         return WeatherData(current=current, daily=daily, attribution=ATTRIBUTION)
 
 
@@ -388,8 +404,9 @@ def newest_observation(features: list[Any], *, now: datetime, tz: tzinfo,
         when = _parse_time(props.get("timestamp"))
         temp = props.get("temperature")
         value = temp.get("value") if isinstance(temp, dict) else None
-        if when is None or number(value) is None:
-            continue
+        unit = temp.get("unitCode") if isinstance(temp, dict) else None
+        if when is None or _temperature(value, unit, imperial=False) is None:
+            continue  # null, or a reading no thermometer gave (-100 °C)
         if now - when > OBSERVATION_MAX_AGE or when - now > timedelta(minutes=10):
             continue
         candidates.append((when, props))
@@ -400,9 +417,11 @@ def newest_observation(features: list[Any], *, now: datetime, tz: tzinfo,
     apparent = None
     for key in ("heatIndex", "windChill"):
         extra = props.get(key)
-        if isinstance(extra, dict) and number(extra.get("value")) is not None:
-            apparent = _temperature(extra.get("value"), extra.get("unitCode"), imperial=imperial)
-            break
+        if isinstance(extra, dict):
+            apparent = _temperature(extra.get("value"), extra.get("unitCode"), imperial=imperial,
+                                    apparent=True)
+            if apparent is not None:
+                break
     category, is_day = icon_category(props.get("icon"))
     if category == UNKNOWN:
         category = text_category(props.get("textDescription"))

@@ -2,9 +2,10 @@
 
 One GET asks for current conditions and the daily forecast of the shown days, in
 the board's units and timezone (so ``daily.time`` are the board's local dates and
-``current.time`` its local wall time). Nulls become placeholders ("unknown" icon,
-no temperature); a response without the blocks we asked for is an error, so the
-board keeps the last good forecast instead of drawing an empty one.
+``current.time`` its local wall time). Nulls and implausible values become
+placeholders ("unknown" icon, no temperature); a response without the blocks we
+asked for, or with nothing usable in one of them, is an error, so the board keeps
+the last good forecast instead of drawing an empty one.
 
 Open-Meteo's data is CC BY 4.0: the credit travels with the data and is printed on
 the frame.
@@ -22,7 +23,13 @@ from homeboard.errors import SourceError
 from homeboard.model import WEATHER, Current, Forecast, SourceKind, WeatherData
 from homeboard.sources import http
 from homeboard.sources.base import read_secret
-from homeboard.sources.weather_common import integer, number, percent, wmo_category
+from homeboard.sources.weather_common import (
+    flag,
+    percent,
+    temperature,
+    wmo_category,
+    wmo_code,
+)
 
 if TYPE_CHECKING:
     from homeboard.config import Config
@@ -111,7 +118,8 @@ class OpenMeteoSource:
         resp = http.get(session, f"{self.base_url}/v1/forecast", params=self.params(api_key),
                         timeout=self.timeout, secrets=(api_key,))
         today = now.astimezone(self.tz).date()
-        return parse_forecast(http.json_body(resp), tz=self.tz, today=today)
+        return parse_forecast(http.json_body(resp), tz=self.tz, today=today,
+                              fahrenheit=self.units == "imperial")
 
 
 def _block(body: dict[str, Any], key: str) -> dict[str, Any]:
@@ -133,21 +141,23 @@ def _local_time(value: Any, tz: tzinfo) -> datetime | None:
     return moment.replace(tzinfo=tz) if moment.tzinfo is None else moment.astimezone(tz)
 
 
-def parse_current(block: dict[str, Any], tz: tzinfo) -> Current:
-    """The ``current`` block as Current; nulls become None / "unknown"."""
-    code = integer(block.get("weather_code"))
-    is_day = integer(block.get("is_day"))
+def parse_current(block: dict[str, Any], tz: tzinfo, *, fahrenheit: bool = False) -> Current:
+    """The ``current`` block as Current; nulls and implausible values become None / "unknown"."""
+    code = wmo_code(block.get("weather_code"))
+    is_day = flag(block.get("is_day"))
     return Current(
-        temperature=number(block.get("temperature_2m")),
+        temperature=temperature(block.get("temperature_2m"), fahrenheit=fahrenheit),
         category=wmo_category(code),
-        is_day=True if is_day is None else bool(is_day),
-        apparent=number(block.get("apparent_temperature")),
+        is_day=True if is_day is None else is_day,
+        apparent=temperature(block.get("apparent_temperature"), fahrenheit=fahrenheit,
+                             apparent=True),
         code=code,
         observed_at=_local_time(block.get("time"), tz),
     )
 
 
-def parse_daily(block: dict[str, Any], today: date) -> tuple[Forecast, ...]:
+def parse_daily(block: dict[str, Any], today: date, *,
+                fahrenheit: bool = False) -> tuple[Forecast, ...]:
     """The ``daily`` block's parallel arrays as one Forecast per day from ``today`` on."""
     times = block.get("time")
     if not isinstance(times, list) or not times:
@@ -169,12 +179,12 @@ def parse_daily(block: dict[str, Any], today: date) -> tuple[Forecast, ...]:
             raise SourceError(f"malformed response: daily date {str(raw)[:20]!r}") from None
         if day < today:
             continue
-        code = integer(columns["weather_code"][i])
+        code = wmo_code(columns["weather_code"][i])
         out.append(Forecast(
             date=day,
             category=wmo_category(code),
-            high=number(columns["temperature_2m_max"][i]),
-            low=number(columns["temperature_2m_min"][i]),
+            high=temperature(columns["temperature_2m_max"][i], fahrenheit=fahrenheit),
+            low=temperature(columns["temperature_2m_min"][i], fahrenheit=fahrenheit),
             precip_chance=percent(columns["precipitation_probability_max"][i]),
             code=code,
         ))
@@ -182,18 +192,37 @@ def parse_daily(block: dict[str, Any], today: date) -> tuple[Forecast, ...]:
     # not start today is for the wrong zone or stale, and would shift every column.
     if not out or out[0].date != today:
         raise SourceError(f"forecast does not cover today ({today.isoformat()})")
+    if not any(f.high is not None or f.low is not None or f.code is not None for f in out):
+        raise SourceError("no usable forecast (every value null or implausible)")
     return tuple(out)
 
 
-def parse_forecast(body: Any, *, tz: tzinfo, today: date) -> WeatherData:
-    """A whole Open-Meteo response as WeatherData, or SourceError when it is malformed."""
+def _fahrenheit(body: dict[str, Any], default: bool) -> bool:
+    """Whether the answer's temperatures are °F, by its own units blocks, else as asked."""
+    for block, key in (("current_units", "temperature_2m"), ("daily_units", "temperature_2m_max")):
+        units = body.get(block)
+        unit = units.get(key) if isinstance(units, dict) else None
+        if isinstance(unit, str) and unit.strip():
+            return unit.strip().upper().endswith("F")
+    return default
+
+
+def parse_forecast(body: Any, *, tz: tzinfo, today: date, fahrenheit: bool = False) -> WeatherData:
+    """A whole Open-Meteo response as WeatherData, or SourceError when it is malformed.
+
+    An answer with nothing usable now or for the days (all null, or all implausible)
+    is an error too: it must not replace the last good forecast.
+    """
     if not isinstance(body, dict):
         raise SourceError("malformed response: not a JSON object")
     if body.get("error"):
         reason = body.get("reason")
         raise SourceError(f"error: {http.redact(str(reason))[:100]}" if reason else "error")
-    current = parse_current(_block(body, "current"), tz)
-    daily = parse_daily(_block(body, "daily"), today)
+    fahrenheit = _fahrenheit(body, fahrenheit)
+    current = parse_current(_block(body, "current"), tz, fahrenheit=fahrenheit)
+    daily = parse_daily(_block(body, "daily"), today, fahrenheit=fahrenheit)
+    if current.temperature is None and current.apparent is None and current.code is None:
+        raise SourceError("no usable current conditions (every value null or implausible)")
     return WeatherData(current=current, daily=daily, attribution=ATTRIBUTION)
 
 

@@ -1,5 +1,8 @@
 """Special days, computed offline: birthdays, anniversaries, holidays, seasons, clock changes.
 
+Two sources: ``SpecialDaysSource`` (the household's days, seasons, clock changes) and
+``HolidaysSource`` (public holidays), so that one failing never hides the other.
+
 Nothing here touches the network, and nothing is typed in per year (the original
 build hand-entered Thanksgiving and the seasons every January):
 
@@ -28,14 +31,21 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
 import requests
 
 from homeboard.errors import SourceError
 from homeboard.i18n import words_for
-from homeboard.model import SPECIAL, SourceKind, SpecialDay
+from homeboard.model import (
+    HOLIDAYS,
+    SPECIAL,
+    SPECIAL_PRIORITY,
+    SourceKind,
+    SpecialDay,
+    day_start,
+)
 
 if TYPE_CHECKING:
     from homeboard.config import Config, HolidaysConfig, SpecialEvent
@@ -159,13 +169,13 @@ def _delta_words(delta: timedelta, language: str) -> str:
 def clock_change(day: date, tz: tzinfo) -> timedelta | None:
     """How far the clocks move during local ``day`` in ``tz`` (+1h in spring), or None.
 
-    Compares the UTC offset at the first and the last instant of the day, so a change
-    at 02:00, at midnight or at any other hour is found on the right day.
+    Compares the UTC offset just before the day's first instant with the offset at its
+    last instant, both taken as instants: a change at 02:00 is found, and so is one at
+    midnight, where local midnight itself does not exist (Santiago, Havana, Beirut, Cairo).
     """
-    start_utc = datetime.combine(day, time(0), tz).astimezone(UTC)
-    end_utc = datetime.combine(day + timedelta(days=1), time(0), tz).astimezone(UTC)
-    before = start_utc.astimezone(tz).utcoffset()
-    after = (end_utc - timedelta(microseconds=1)).astimezone(tz).utcoffset()
+    tick = timedelta(microseconds=1)
+    before = (day_start(day, tz) - tick).astimezone(tz).utcoffset()
+    after = (day_start(day + timedelta(days=1), tz) - tick).astimezone(tz).utcoffset()
     if before is None or after is None or before == after:
         return None
     return after - before
@@ -332,7 +342,7 @@ def holidays_between(cfg: HolidaysConfig, first: date, after: date, *,
     try:
         calendar = holiday_calendar(cfg, range(first.year, after.year + 1), language=language)
     except ValueError as exc:
-        raise SourceError(f"holidays: {exc}") from None
+        raise SourceError(str(exc)) from None
     day = first
     while day < after:
         for name in calendar.get_list(day):
@@ -347,7 +357,12 @@ def holidays_between(cfg: HolidaysConfig, first: date, after: date, *,
 
 
 class SpecialDaysSource:
-    """Every special day on the board's days, computed from the config with no network."""
+    """The household's special days, seasons and clock changes, computed with no network.
+
+    Public holidays are a source of their own (``HolidaysSource``): the holidays
+    package can refuse a country or subdivision, and that must not take the
+    birthdays with it.
+    """
 
     name = SPECIAL
     kind: SourceKind = "special"
@@ -360,7 +375,6 @@ class SpecialDaysSource:
         tz: tzinfo,
         days: int,
         events: tuple[SpecialEvent, ...] = (),
-        holidays: HolidaysConfig | None = None,
         seasons: bool = False,
         dst: bool = False,
         southern: bool = False,
@@ -369,7 +383,6 @@ class SpecialDaysSource:
         self.tz = tz
         self.days = days
         self.events = events
-        self.holidays = holidays
         self.seasons = seasons
         self.dst = dst
         self.southern = southern
@@ -377,38 +390,74 @@ class SpecialDaysSource:
 
     @classmethod
     def from_config(cls, config: Config) -> SpecialDaysSource:
-        """The special days of ``config``."""
+        """The special days of ``config`` (without its public holidays)."""
         return cls(
             tz=config.tz, days=config.layout.days, events=tuple(config.special_events),
-            holidays=config.holidays, seasons=config.seasons, dst=config.dst,
+            seasons=config.seasons, dst=config.dst,
             southern=config.location is not None and config.location.latitude < 0,
             language=config.language,
         )
 
     def between(self, first: date, after: date) -> tuple[SpecialDay, ...]:
         """Every special day in [first, after), in date and priority order."""
-        from homeboard.model import SPECIAL_PRIORITY
-
         found: list[SpecialDay] = list(special_event_days(self.events, first, after,
                                                           language=self.language))
-        if self.holidays is not None:
-            found.extend(holidays_between(self.holidays, first, after, language=self.language))
         if self.seasons:
             found.extend(seasons_between(first, after, self.tz, southern=self.southern,
                                          language=self.language))
         if self.dst:
             found.extend(clock_changes_between(first, after, self.tz, language=self.language))
-        found.sort(key=lambda s: (s.date, SPECIAL_PRIORITY.get(s.kind, 9), s.title))
-        return tuple(found)
+        return _ordered(found)
 
     def fetch(self, *, session: requests.Session, now: datetime) -> tuple[SpecialDay, ...]:
         """The special days shown as of ``now`` (plus one day, for a frame drawn after midnight)."""
-        today = now.astimezone(self.tz).date()
-        return self.between(today, today + timedelta(days=max(self.days, 1) + 1))
+        first, after = _window(now, self.tz, self.days)
+        return self.between(first, after)
+
+
+class HolidaysSource:
+    """The public holidays of the configured country, from the ``holidays`` package."""
+
+    name = HOLIDAYS
+    kind: SourceKind = "holidays"
+    label = "Holidays"
+    refresh: timedelta | None = None
+
+    def __init__(self, *, cfg: HolidaysConfig, tz: tzinfo, days: int,
+                 language: str = "en") -> None:
+        self.cfg = cfg
+        self.tz = tz
+        self.days = days
+        self.language = language
+
+    @classmethod
+    def from_config(cls, config: Config) -> HolidaysSource:
+        """The holidays of ``config`` (which has ``holidays`` set)."""
+        assert config.holidays is not None
+        return cls(cfg=config.holidays, tz=config.tz, days=config.layout.days,
+                   language=config.language)
+
+    def between(self, first: date, after: date) -> tuple[SpecialDay, ...]:
+        """The holidays in [first, after); SourceError when the package refuses the config."""
+        return _ordered(holidays_between(self.cfg, first, after, language=self.language))
+
+    def fetch(self, *, session: requests.Session, now: datetime) -> tuple[SpecialDay, ...]:
+        """The holidays shown as of ``now`` (plus one day, like the special days)."""
+        first, after = _window(now, self.tz, self.days)
+        return self.between(first, after)
+
+
+def _window(now: datetime, tz: tzinfo, days: int) -> tuple[date, date]:
+    today = now.astimezone(tz).date()
+    return today, today + timedelta(days=max(days, 1) + 1)
+
+
+def _ordered(found: Iterable[SpecialDay]) -> tuple[SpecialDay, ...]:
+    return tuple(sorted(found, key=lambda s: (s.date, SPECIAL_PRIORITY.get(s.kind, 9), s.title)))
 
 
 __all__ = [
-    "SpecialDaysSource", "check_holidays", "clock_change", "clock_changes_between",
-    "holiday_calendar", "holiday_icon", "holidays_between", "occurrences", "seasons_between",
-    "solstice_or_equinox", "special_event_days", "yearly_date",
+    "HolidaysSource", "SpecialDaysSource", "check_holidays", "clock_change",
+    "clock_changes_between", "holiday_calendar", "holiday_icon", "holidays_between",
+    "occurrences", "seasons_between", "solstice_or_equinox", "special_event_days", "yearly_date",
 ]

@@ -1,4 +1,10 @@
-"""Helpers both weather providers share: tolerant number parsing and icon categories."""
+"""Helpers both weather providers share: tolerant number parsing, plausible ranges, icons.
+
+A provider's number is taken only when it could be true on Earth: a temperature of
+99999° or 1e308 °F, a 140 % chance of rain or weather code 12345 is a broken answer,
+and becomes "unknown" (None) instead of being drawn (or overflowing to inf when
+converted).
+"""
 
 from __future__ import annotations
 
@@ -34,10 +40,42 @@ def integer(value: Any) -> int | None:
     return None if result is None else int(round(result))
 
 
+# Plausible temperatures in °C: the records are -89.2 °C (Vostok) and 56.7 °C (Death
+# Valley); wind chill and heat index reach further than the air itself.
+AIR_TEMPERATURE_C = (-95.0, 65.0)
+APPARENT_TEMPERATURE_C = (-110.0, 85.0)
+
+
+def temperature(value: Any, *, fahrenheit: bool = False, apparent: bool = False) -> float | None:
+    """A temperature as given (°F with ``fahrenheit``), or None when missing or implausible."""
+    result = number(value)
+    if result is None:
+        return None
+    celsius = f_to_c(result) if fahrenheit else result
+    low, high = APPARENT_TEMPERATURE_C if apparent else AIR_TEMPERATURE_C
+    return result if celsius is not None and low <= celsius <= high else None
+
+
 def percent(value: Any) -> int | None:
-    """A probability in percent, clamped to 0..100, or None."""
-    result = integer(value)
-    return None if result is None else max(0, min(100, result))
+    """A probability in percent (0..100), or None when missing or out of range."""
+    result = number(value)
+    if result is None or not 0 <= result <= 100:
+        return None
+    return int(round(result))
+
+
+def wmo_code(value: Any) -> int | None:
+    """A WMO weather code (a whole number 0..99), or None."""
+    result = number(value)
+    if result is None or result != int(result) or not 0 <= result <= 99:
+        return None
+    return int(result)
+
+
+def flag(value: Any) -> bool | None:
+    """A 0/1 flag (Open-Meteo's ``is_day``) as a bool, or None for anything else."""
+    result = number(value)
+    return None if result not in (0.0, 1.0) else bool(result)
 
 
 def wmo_category(code: Any) -> str:
@@ -60,4 +98,15 @@ def f_to_c(value: float | None) -> float | None:
     return None if value is None else (value - 32.0) * 5.0 / 9.0
 
 
-__all__ = ["UNKNOWN", "c_to_f", "f_to_c", "integer", "number", "percent", "wmo_category"]
+__all__ = [
+    "UNKNOWN",
+    "c_to_f",
+    "f_to_c",
+    "flag",
+    "integer",
+    "number",
+    "percent",
+    "temperature",
+    "wmo_category",
+    "wmo_code",
+]
