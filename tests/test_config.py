@@ -16,7 +16,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from homeboard import config as config_module
-from homeboard.config import reader as config_reader
 from homeboard.config import (
     DURATION_PATTERN,
     CalendarConfig,
@@ -34,6 +33,7 @@ from homeboard.config import (
     parse_event_date,
     parse_rule,
 )
+from homeboard.config import reader as config_reader
 from homeboard.errors import ConfigError
 
 REPO = Path(__file__).resolve().parent.parent
