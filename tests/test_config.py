@@ -355,7 +355,6 @@ def test_remote_redis_needs_consent() -> None:
         "redis://localhost:6379/1",
         "redis://127.0.0.5/0",
         "redis://[::1]:6379",
-        "redis://",
     ):
         assert load(f"weather: null\nredis_url: '{url}'\n").redis_url == url
     text = "weather: null\nredis_url: redis://nas.example.com:6379/0\nallow_remote_redis: true\n"
@@ -586,7 +585,7 @@ CASES = {
             "config.yaml:7: calendars[2].caldav.url: 'dav.example.com' is not an http/https URL"
             " (e.g. https://example.com/...)",
             "config.yaml:8: redis_url: 'http://127.0.0.1:6379' is not a redis://, rediss:// or"
-            " unix:// URL",
+            " unix:// URL (e.g. redis://127.0.0.1:6379/0)",
         ],
     ),
     "nws needs a contact": (
@@ -632,10 +631,11 @@ CASES = {
         """\
         weather: null
         schedule:
-          refresh_timeout: 15m
+          refresh_timeout: 10m
+          lock_timeout: 10m
         """,
         [
-            "config.yaml:2: schedule.lock_timeout: must be longer than refresh_timeout (15m),"
+            "config.yaml:4: schedule.lock_timeout: must be longer than refresh_timeout (10m),"
             " or a slow refresh loses its lock to the next one"
         ],
     ),
