@@ -321,8 +321,7 @@ def _redis_url(value: str) -> str | None:
         f"{parts.scheme}://"
     ):
         return (
-            f"{shown!r} is not a redis://, rediss:// or unix:// URL"
-            " (e.g. redis://127.0.0.1:6379/0)"
+            f"{shown!r} is not a redis://, rediss:// or unix:// URL (e.g. redis://127.0.0.1:6379/0)"
         )
     if parts.fragment or value.endswith("#"):
         return f"{shown!r} has a '#' part, which Redis URLs do not have"

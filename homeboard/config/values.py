@@ -89,7 +89,7 @@ def format_duration(value: timedelta) -> str:
 # Userinfo is everything between the scheme and the last '@' before the query: greedy on
 # purpose, so a malformed URL (`redis:/:pw@host`, an unescaped '/' or '@' in a password)
 # is masked too rather than printed.
-_USERINFO_RE = re.compile(r"^(?P<head>[A-Za-z][A-Za-z0-9+.-]*:/*)(?P<userinfo>[^?#]*)@")
+_USERINFO_RE = re.compile(r"^(?P<head>(?:[A-Za-z][A-Za-z0-9+.-]*:)?/*)(?P<userinfo>[^?#]*)@")
 _SECRET_QUERY_RE = re.compile(r"([?&](?:password|passwd|pass|secret|token)=)[^&#]*", re.I)
 
 
@@ -100,7 +100,7 @@ def redact_url(url: str) -> str:
     if match is not None:
         user, colon, _ = match["userinfo"].partition(":")
         shown = f"{user}:***" if colon and "/" not in user else "***"
-        url = f"{match['head']}{shown}@{url[match.end():]}"
+        url = f"{match['head']}{shown}@{url[match.end() :]}"
     return _SECRET_QUERY_RE.sub(r"\1***", url)
 
 
