@@ -1110,6 +1110,10 @@ BAD_REDIS_URLS = {
         "'***@127.0.0.1:6379/0' is not a redis://, rediss:// or unix:// URL"
         " (e.g. redis://127.0.0.1:6379/0)"
     ),
+    "redis://s3cret@127.0.0.1:6379/0": (
+        "'redis://***@127.0.0.1:6379/0' gives a user name but no password (a password alone"
+        " is written redis://:PASSWORD@host, a user and password redis://USER:PASSWORD@host)"
+    ),
     "redis://": "'redis://' names no host (e.g. redis://127.0.0.1:6379/0)",
     "redis://:s3cret@/0": "'redis://:***@/0' names no host (e.g. redis://127.0.0.1:6379/0)",
     "redis://127.0.0.1:99999/0": (

@@ -323,6 +323,12 @@ def _redis_url(value: str) -> str | None:
         return (
             f"{shown!r} is not a redis://, rediss:// or unix:// URL (e.g. redis://127.0.0.1:6379/0)"
         )
+    if parts.username is not None and parts.password is None:
+        # Most likely a password without its ':', which Celery would log as a user name.
+        return (
+            f"{shown!r} gives a user name but no password (a password alone is written"
+            " redis://:PASSWORD@host, a user and password redis://USER:PASSWORD@host)"
+        )
     if parts.fragment or value.endswith("#"):
         return f"{shown!r} has a '#' part, which Redis URLs do not have"
     if parts.scheme == "unix":
