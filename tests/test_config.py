@@ -1491,3 +1491,9 @@ def test_a_big_household_of_merges_still_loads() -> None:
     config = load("\n".join(rows) + "\n")
     assert len(config.calendars) == 62
     assert {(c.color, c.max_age) for c in config.calendars[1:]} == {("red", timedelta(days=1))}
+
+
+def test_deep_nesting_is_a_clear_error_not_a_crash() -> None:
+    assert problems("weather: " + "[" * 5000 + "]" * 5000 + "\n") == [
+        "config.yaml:1: yaml: lists or mappings nested too deeply"
+    ]

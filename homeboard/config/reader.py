@@ -467,10 +467,13 @@ def load_config(path: Path, *, env: Mapping[str, str] | None = None) -> Config:
         ) from None
     except OSError as error:
         raise ConfigError([f"{file}: cannot read: {error.strerror or error}"]) from None
+    too_deep = ConfigError([f"{file}:1: yaml: lists or mappings nested too deeply"])
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as error:
         raise ConfigError([_yaml_problem(file, error)]) from None
+    except RecursionError:  # PyYAML composes recursively: '[[[[…' thousands deep
+        raise too_deep from None
 
     reader = _Reader(file, Path(path).absolute().parent, _env_overrides(env, root))
     if root is not None and not isinstance(root, MappingNode):
@@ -482,6 +485,8 @@ def load_config(path: Path, *, env: Mapping[str, str] | None = None) -> Config:
         )
     try:
         config = reader.record(Config, root, "")
+    except RecursionError:
+        raise too_deep from None
     except _TooManyMerges as error:
         raise ConfigError(
             [
