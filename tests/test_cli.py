@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -269,3 +270,34 @@ def test_a_password_without_its_colon_is_refused_masked_by_every_command(tmp_pat
             result.stderr
         )
         assert "s3cret" not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["redis://me:s3cret@127.0.0.1:{port}/0", "unix://:s3cret@{dir}/none.sock?db=3"],
+)
+def test_run_never_logs_the_redis_password_while_it_retries(tmp_path: Path, url: str) -> None:
+    # Redis is down: the service logs its start and Celery its retries, every line masked.
+    cfg = tmp_path / "config.yaml"
+    redis_url = url.format(port=free_port(), dir=tmp_path)
+    cfg.write_text(
+        f"weather: null\ndisplay: {{driver: mock, output_dir: frames}}\nredis_url: '{redis_url}'\n"
+    )
+    log = tmp_path / "run.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOMEBOARD_")}
+    with log.open("w") as out:
+        service = subprocess.Popen(
+            [str(BIN), "run", "--config", str(cfg)], stdout=out, stderr=subprocess.STDOUT, env=env
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while "Cannot connect" not in log.read_text() and time.monotonic() < deadline:
+                assert service.poll() is None, log.read_text()
+                time.sleep(0.1)
+        finally:
+            service.terminate()
+            service.wait(timeout=60)
+    text = log.read_text()
+    assert "service starting" in text and "Cannot connect" in text, text
+    assert ":***@" in text
+    assert "s3cret" not in text

@@ -1312,6 +1312,27 @@ def test_an_accepted_tcp_url_runs_both_clients_on_its_database(redis_server: Any
     assert databases_seen(load(f"weather: null\nredis_url: '{url}'\n")) == (3, 3)
 
 
+def test_a_password_with_url_characters_reaches_both_clients(tmp_path: Path) -> None:
+    # Percent-escapes in the password are read the same way by redis-py and kombu.
+    port = free_port()
+
+    def listening() -> bool:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+        except OSError:
+            return False
+        return True
+
+    proc = start_redis(
+        tmp_path / "pw", "--port", str(port), "--requirepass", "p@ss:w/rd", ready=listening
+    )
+    try:
+        url = f"redis://:p%40ss%3Aw%2Frd@127.0.0.1:{port}/2"
+        assert databases_seen(load(f"weather: null\nredis_url: '{url}'\n")) == (2, 2)
+    finally:
+        stop_redis(proc)
+
+
 def test_an_accepted_unix_socket_url_runs_both_clients_on_its_database(tmp_path: Path) -> None:
     # The documented unix:// form: redis-py refused its TCP keepalive option and kombu
     # has no `unix` transport (and would ignore `db`).
