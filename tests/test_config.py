@@ -1117,15 +1117,14 @@ BAD_REDIS_URLS = {
     "redis://": "'redis://' names no host (e.g. redis://127.0.0.1:6379/0)",
     "redis://:s3cret@/0": "'redis://:***@/0' names no host (e.g. redis://127.0.0.1:6379/0)",
     "redis://127.0.0.1:99999/0": (
-        "'redis://127.0.0.1:99999/0' is not a valid URL (Port out of range 0-65535)"
+        "'redis://127.0.0.1:***/0': the port is not a number from 1 to 65535"
     ),
     "redis://127.0.0.1:port/0": (
-        "'redis://127.0.0.1:port/0' is not a valid URL (Port could not be cast to integer"
-        " value as 'port')"
+        "'redis://127.0.0.1:***/0': the port is not a number from 1 to 65535"
     ),
-    "redis://127.0.0.1:0/0": (
-        "'redis://127.0.0.1:0/0': port 0 is not a port (redis-server listens on 6379)"
-    ),
+    "redis://:s3cret/0": "'redis://:***/0': the port is not a number from 1 to 65535",
+    "redis://me:s3cret/0": "'redis://me:***/0': the port is not a number from 1 to 65535",
+    "redis://127.0.0.1:0/0": ("'redis://127.0.0.1:0/0': the port is not a number from 1 to 65535"),
     "redis://127.0.0.1:6379/16": (
         "'redis://127.0.0.1:6379/16': database '16' is not a number from 0 to 15"
         " (redis-server's databases)"

@@ -314,9 +314,15 @@ def _redis_url(value: str) -> str | None:
         return f"{shown!r} contains a space"
     try:
         parts = urlsplit(value)
+    except ValueError as error:  # e.g. "redis://[::1"
+        return f"{shown!r} is not a valid URL ({error})"
+    try:
         port = parts.port
-    except ValueError as error:  # e.g. a port that is not a number, or past 65535
-        return f"{shown!r} is not a valid URL ({redact_url(str(error))})"
+    except ValueError:
+        # Not echoed: "redis://:PASSWORD/0" (the host forgotten) puts the password here.
+        netloc = parts.netloc.rpartition(":")[0] + ":***"
+        masked = redact_url(parts._replace(netloc=netloc).geturl())
+        return f"{masked!r}: the port is not a number from 1 to 65535"
     if parts.scheme not in ("redis", "rediss", "unix") or not value.startswith(
         f"{parts.scheme}://"
     ):
@@ -340,7 +346,7 @@ def _redis_url(value: str) -> str | None:
         if not parts.hostname:
             return f"{shown!r} names no host (e.g. redis://127.0.0.1:6379/0)"
         if port == 0:
-            return f"{shown!r}: port 0 is not a port (redis-server listens on 6379)"
+            return f"{shown!r}: the port is not a number from 1 to 65535"
         db = unquote(parts.path).strip("/")
         if db:
             problem = _redis_db(db)
@@ -354,7 +360,7 @@ def _redis_url(value: str) -> str | None:
         seen.add(name)
         problem = _redis_option(name, option, parts.scheme)
         if problem is not None:
-            return f"{redact_url(value)!r}: {problem}"
+            return f"{shown!r}: {problem}"
     return None
 
 
