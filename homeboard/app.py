@@ -39,27 +39,41 @@ def redis_client(url: str) -> Redis:
     """A redis-py client with timeouts, so a dead or wedged Redis is noticed quickly."""
     import redis
 
+    # TCP keepalive means nothing on a Unix socket, and redis-py refuses it there.
+    tcp = {} if url.startswith("unix:") else {"socket_keepalive": True}
     return redis.Redis.from_url(
         url,
         socket_timeout=REDIS_SOCKET_TIMEOUT,
         socket_connect_timeout=REDIS_CONNECT_TIMEOUT,
-        socket_keepalive=True,
         health_check_interval=REDIS_HEALTH_CHECK_INTERVAL,
+        **tcp,
     )
 
 
 def safe_url(url: str) -> str:
-    """``url`` without its password, for messages and logs."""
-    from urllib.parse import urlsplit, urlunsplit
+    """``url`` without its password, for messages and logs (malformed URLs too)."""
+    from homeboard.config import redact_url
+
+    return redact_url(url)
+
+
+def broker_url(url: str) -> str:
+    """Celery's broker URL for ``redis_url``: the same Redis, in kombu's spelling.
+
+    kombu has no ``unix://`` transport: it names a socket ``redis+socket://`` and takes
+    the database as ``virtual_host`` (it would silently ignore redis-py's ``db``).
+    """
+    from urllib.parse import parse_qsl, urlencode, urlsplit
 
     parts = urlsplit(url)
-    if parts.password is None:
+    if parts.scheme != "unix":
         return url
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    user = f"{parts.username}:***@" if parts.username else ":***@"
-    return urlunsplit(parts._replace(netloc=user + host))
+    query = [
+        ("virtual_host" if name == "db" else name, value)
+        for name, value in parse_qsl(parts.query, keep_blank_values=True)
+    ]
+    # Not urlunsplit: it drops the '//' of an empty host, and kombu then reads a host name.
+    return f"redis+socket://{parts.netloc}{parts.path}" + (f"?{urlencode(query)}" if query else "")
 
 
 def _now_in(config: Config) -> Callable[[], datetime]:
@@ -154,5 +168,5 @@ def build_app(config: Config, *, clock: Callable[[], datetime] | None = None) ->
     return App(config=config, clock=clock or _now_in(config))
 
 
-__all__ = ["App", "RedisUnavailable", "build_app", "display_options", "quiet_library_logs",
-           "redis_client", "safe_url"]
+__all__ = ["App", "RedisUnavailable", "broker_url", "build_app", "display_options",
+           "quiet_library_logs", "redis_client", "safe_url"]

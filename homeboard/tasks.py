@@ -395,9 +395,11 @@ class ThreadedBeat(bootsteps.StartStopStep):
 
 def celery_settings(config: Config) -> dict[str, Any]:
     """Celery's settings for one board (pure: tests read them)."""
+    from homeboard.app import broker_url
+
     prefix = key_prefix(config.board)
     return {
-        "broker_url": config.redis_url,
+        "broker_url": broker_url(config.redis_url),
         # Start before Redis and outlive its restarts: retry on startup and forever after.
         "broker_connection_retry": True,
         "broker_connection_retry_on_startup": True,

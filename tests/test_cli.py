@@ -7,9 +7,11 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+from conftest import free_port
 from PIL import Image
 
 import drivers
@@ -211,3 +213,106 @@ def test_check_config_warns_about_missing_secret_files(tmp_path: Path) -> None:
     again = run("check-config", "--config", str(cfg))
     assert again.returncode == 0 and "warning" not in again.stderr
     assert "hunter2" not in again.stderr + again.stdout
+
+
+# What check-config accepts must run; what it refuses is said at its line, password masked.
+UNRUNNABLE = {
+    "redis_url: redis://127.0.0.1:6379/0?socket_timeout=5": (
+        "4: redis_url: 'redis://127.0.0.1:6379/0?socket_timeout=5': option 'socket_timeout'"
+        " is not supported (the board sets Redis's timeouts itself)"
+    ),
+    "redis_url: redis://127.0.0.1:6379/0?password=s3cret": (
+        "4: redis_url: 'redis://127.0.0.1:6379/0?password=***': option 'password' is not"
+        " supported; write the credentials before the host: redis://USER:PASSWORD@127.0.0.1:6379/0"
+    ),
+    "redis_url: 'redis:/:s3cret@127.0.0.1:6379/0'": (
+        "4: redis_url: 'redis:/:***@127.0.0.1:6379/0' is not a redis://, rediss:// or unix://"
+        " URL (e.g. redis://127.0.0.1:6379/0)"
+    ),
+    "schedule: {interval: 999999999d}": (
+        "4: schedule.interval: must be at most 1d, not 999999999d"
+    ),
+    "calendars: [{name: Zero, ics_url: /dev/zero}]": (
+        "4: calendars[0].ics_url: '/dev/zero' is a device, pipe or socket, not a regular file"
+    ),
+}
+
+
+@pytest.mark.parametrize("line", list(UNRUNNABLE))
+def test_check_config_refuses_what_run_cannot_start(tmp_path: Path, line: str) -> None:
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(f"timezone: Europe/Berlin\nweather: null\n# the suspect:\n{line}\n")
+    result = run("check-config", "--config", str(cfg))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [f"{cfg}:{UNRUNNABLE[line]}"]
+    assert "s3cret" not in result.stderr + result.stdout
+
+
+def test_run_with_a_mistyped_redis_url_exits_2_without_its_password(tmp_path: Path) -> None:
+    # It used to start, log the password and look it up in DNS, restarting every 5 s.
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(
+        "weather: null\ndisplay: {driver: mock, output_dir: frames}\n"
+        "redis_url: 'redis:/:s3cret@127.0.0.1:6379/0'\n"
+    )
+    result = run("run", "--config", str(cfg), timeout=30)
+    assert result.returncode == 2
+    assert f"{cfg}:3: redis_url: 'redis:/:***@127.0.0.1:6379/0' is not" in result.stderr
+    assert "s3cret" not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize("userinfo", [":s3cret", "me:s3cret"])
+def test_status_without_redis_masks_the_password(tmp_path: Path, userinfo: str) -> None:
+    port = free_port()
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(f"weather: null\nredis_url: 'redis://{userinfo}@127.0.0.1:{port}/0'\n")
+    result = run("status", "--config", str(cfg))
+    assert result.returncode == 1
+    shown = "me:***" if userinfo.startswith("me:") else ":***"
+    assert f"Redis at redis://{shown}@127.0.0.1:{port}/0 did not answer" in result.stderr
+    assert "s3cret" not in result.stderr + result.stdout
+
+
+def test_a_password_without_its_colon_is_refused_masked_by_every_command(tmp_path: Path) -> None:
+    # `s3cret@` is the typo of a forgotten ':': redis-py and Celery read it as a user
+    # name, and Celery prints user names in its connection errors.
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text("weather: null\nredis_url: 'redis://s3cret@127.0.0.1:6379/0'\n")
+    for command in ("check-config", "status", "run"):
+        result = run(command, "--config", str(cfg), timeout=30)
+        assert result.returncode == 2, (command, result.stderr)
+        assert f"{cfg}:2: redis_url: 'redis://***@127.0.0.1:6379/0' gives a user name" in (
+            result.stderr
+        )
+        assert "s3cret" not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["redis://me:s3cret@127.0.0.1:{port}/0", "unix://:s3cret@{dir}/none.sock?db=3"],
+)
+def test_run_never_logs_the_redis_password_while_it_retries(tmp_path: Path, url: str) -> None:
+    # Redis is down: the service logs its start and Celery its retries, every line masked.
+    cfg = tmp_path / "config.yaml"
+    redis_url = url.format(port=free_port(), dir=tmp_path)
+    cfg.write_text(
+        f"weather: null\ndisplay: {{driver: mock, output_dir: frames}}\nredis_url: '{redis_url}'\n"
+    )
+    log = tmp_path / "run.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOMEBOARD_")}
+    with log.open("w") as out:
+        service = subprocess.Popen(
+            [str(BIN), "run", "--config", str(cfg)], stdout=out, stderr=subprocess.STDOUT, env=env
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while "Cannot connect" not in log.read_text() and time.monotonic() < deadline:
+                assert service.poll() is None, log.read_text()
+                time.sleep(0.1)
+        finally:
+            service.terminate()
+            service.wait(timeout=60)
+    text = log.read_text()
+    assert "service starting" in text and "Cannot connect" in text, text
+    assert ":***@" in text
+    assert "s3cret" not in text

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
+import shutil
+import socket
+import subprocess
 import sys
 import textwrap
 import types
-from datetime import date, time, timedelta
+from collections.abc import Callable, Iterator
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from time import monotonic, sleep
+from typing import Any
 
 import jsonschema
 import pytest
 import yaml
+from conftest import free_port
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -355,7 +363,6 @@ def test_remote_redis_needs_consent() -> None:
         "redis://localhost:6379/1",
         "redis://127.0.0.5/0",
         "redis://[::1]:6379",
-        "redis://",
     ):
         assert load(f"weather: null\nredis_url: '{url}'\n").redis_url == url
     text = "weather: null\nredis_url: redis://nas.example.com:6379/0\nallow_remote_redis: true\n"
@@ -586,7 +593,7 @@ CASES = {
             "config.yaml:7: calendars[2].caldav.url: 'dav.example.com' is not an http/https URL"
             " (e.g. https://example.com/...)",
             "config.yaml:8: redis_url: 'http://127.0.0.1:6379' is not a redis://, rediss:// or"
-            " unix:// URL",
+            " unix:// URL (e.g. redis://127.0.0.1:6379/0)",
         ],
     ),
     "nws needs a contact": (
@@ -632,10 +639,11 @@ CASES = {
         """\
         weather: null
         schedule:
-          refresh_timeout: 15m
+          refresh_timeout: 10m
+          lock_timeout: 10m
         """,
         [
-            "config.yaml:2: schedule.lock_timeout: must be longer than refresh_timeout (15m),"
+            "config.yaml:4: schedule.lock_timeout: must be longer than refresh_timeout (10m),"
             " or a slow refresh loses its lock to the next one"
         ],
     ),
@@ -1074,4 +1082,438 @@ def test_a_calendar_cannot_take_another_source_s_name(tmp_path: Path) -> None:
         load_config(path)
     assert info.value.problems == [
         f"{path}:3: calendars[0].name: 'weather' is the name of another source; choose another name"
+    ]
+
+
+# ------------------------------------------------------- what check-config accepts runs
+
+# Each of these passed the loader once, then `run` died at start-up (a TypeError from
+# kombu or redis-py, restarted every 5 s), silently used another database, or sent the
+# password to DNS. Each line is what the user reads; no line shows a password.
+BAD_REDIS_URLS = {
+    "redis://127.0.0.1:6379/0?socket_timeout=5": (
+        "'redis://127.0.0.1:6379/0?socket_timeout=5': option 'socket_timeout' is not"
+        " supported (the board sets Redis's timeouts itself)"
+    ),
+    "redis://127.0.0.1:6379/0?password=s3cret": (
+        "'redis://127.0.0.1:6379/0?password=***': option 'password' is not supported; write"
+        " the credentials before the host: redis://USER:PASSWORD@127.0.0.1:6379/0"
+    ),
+    "redis://127.0.0.1:6379?db=2": (
+        "'redis://127.0.0.1:6379?db=2': option 'db' only applies to unix:// URLs"
+    ),
+    "redis:/:s3cret@127.0.0.1:6379/0": (
+        "'redis:/:***@127.0.0.1:6379/0' is not a redis://, rediss:// or unix:// URL"
+        " (e.g. redis://127.0.0.1:6379/0)"
+    ),
+    "redis//:s3cret@127.0.0.1:6379/0": (
+        "'***@127.0.0.1:6379/0' is not a redis://, rediss:// or unix:// URL"
+        " (e.g. redis://127.0.0.1:6379/0)"
+    ),
+    "redis://s3cret@127.0.0.1:6379/0": (
+        "'redis://***@127.0.0.1:6379/0' gives a user name but no password (a password alone"
+        " is written redis://:PASSWORD@host, a user and password redis://USER:PASSWORD@host)"
+    ),
+    "redis://": "'redis://' names no host (e.g. redis://127.0.0.1:6379/0)",
+    "redis://:s3cret@/0": "'redis://:***@/0' names no host (e.g. redis://127.0.0.1:6379/0)",
+    "redis://127.0.0.1:99999/0": (
+        "'redis://127.0.0.1:***/0': the port is not a number from 1 to 65535"
+    ),
+    "redis://127.0.0.1:port/0": (
+        "'redis://127.0.0.1:***/0': the port is not a number from 1 to 65535"
+    ),
+    "redis://:s3cret/0": "'redis://:***/0': the port is not a number from 1 to 65535",
+    "redis://me:s3cret/0": "'redis://me:***/0': the port is not a number from 1 to 65535",
+    "redis://127.0.0.1:0/0": ("'redis://127.0.0.1:0/0': the port is not a number from 1 to 65535"),
+    "redis://127.0.0.1:6379/16": (
+        "'redis://127.0.0.1:6379/16': database '16' is not a number from 0 to 15"
+        " (redis-server's databases)"
+    ),
+    "redis://127.0.0.1:6379/home": (
+        "'redis://127.0.0.1:6379/home': database 'home' is not a number from 0 to 15"
+        " (redis-server's databases)"
+    ),
+    "redis://127.0.0.1:6379/0#x": "'redis://127.0.0.1:6379/0#x' has a '#' part, which Redis"
+    " URLs do not have",
+    "redis://127.0.0.1:6379/0?ssl_cert_reqs=none": (
+        "'redis://127.0.0.1:6379/0?ssl_cert_reqs=none': option 'ssl_cert_reqs' only applies"
+        " to rediss:// URLs"
+    ),
+    "rediss://127.0.0.1:6379/0?ssl_cert_reqs=CERT_NONE": (
+        "'rediss://127.0.0.1:6379/0?ssl_cert_reqs=CERT_NONE': ssl_cert_reqs must be one of"
+        " required, optional, none, not 'CERT_NONE'"
+    ),
+    "rediss://127.0.0.1:6379/0?ssl_check_hostname=no": (
+        "'rediss://127.0.0.1:6379/0?ssl_check_hostname=no': ssl_check_hostname must be true"
+        " or false, not 'no'"
+    ),
+    "rediss://127.0.0.1:6379/0?ssl_ca_certs=ca.pem": (
+        "'rediss://127.0.0.1:6379/0?ssl_ca_certs=ca.pem': ssl_ca_certs must be an absolute"
+        " file path, not 'ca.pem'"
+    ),
+    "rediss://127.0.0.1:6379/0?ssl_ca_certs=": (
+        "'rediss://127.0.0.1:6379/0?ssl_ca_certs=': option 'ssl_ca_certs' has no value"
+    ),
+    "unix:///run/redis/redis.sock?db=1&db=2": (
+        "'unix:///run/redis/redis.sock?db=1&db=2': option 'db' is given twice"
+    ),
+    "unix:///run/redis/redis.sock?db=99": (
+        "'unix:///run/redis/redis.sock?db=99': database '99' is not a number from 0 to 15"
+        " (redis-server's databases)"
+    ),
+    "unix://localhost/run/redis/redis.sock": (
+        "'unix://localhost/run/redis/redis.sock' names a host; a socket URL is"
+        " unix:///path/to/redis.sock"
+    ),
+    "unix://": "'unix://' names no socket path (e.g. unix:///run/redis/redis.sock)",
+    "redis://127.0.0.1 :6379/0": "'redis://127.0.0.1 :6379/0' contains a space",
+}
+
+
+@pytest.mark.parametrize("url", list(BAD_REDIS_URLS))
+def test_a_redis_url_that_cannot_run_is_refused_with_its_password_masked(url: str) -> None:
+    found = problems(f"weather: null\nredis_url: '{url}'\n")
+    assert found == [f"config.yaml:2: redis_url: {BAD_REDIS_URLS[url]}"]
+    assert "s3cret" not in found[0]
+
+
+# Durations in the hundreds of years overflowed date arithmetic and Redis expiries at run
+# time; each is bounded where the loader can say so.
+DURATION_BOUNDS = {
+    "display.min_interval": "1d",
+    "display.busy_timeout": "10m",
+    "weather.max_age": "7d",
+    "weather.refresh": "1d",
+    "weather.timeout": "5m",
+    "calendars[0].max_age": "30d",
+    "calendars[0].refresh": "7d",
+    "calendars[0].timeout": "5m",
+    "schedule.interval": "1d",
+    "schedule.quiet_hours.interval": "1d",
+    "schedule.lock_timeout": "1h",
+    "schedule.refresh_timeout": "10m",
+}
+
+
+def durations_config(values: dict[str, str]) -> str:
+    """A config that sets every bounded duration, from field path to text."""
+    v = {f: "1s" for f in DURATION_BOUNDS}
+    v |= {"weather.max_age": "1h", "calendars[0].max_age": "1h", "schedule.lock_timeout": "20m"}
+    v |= values
+    quiet = v["schedule.quiet_hours.interval"]
+    return f"""\
+location: {{latitude: 1, longitude: 2}}
+display:
+  min_interval: {v["display.min_interval"]}
+  busy_timeout: {v["display.busy_timeout"]}
+weather:
+  max_age: {v["weather.max_age"]}
+  refresh: {v["weather.refresh"]}
+  timeout: {v["weather.timeout"]}
+calendars:
+  - name: Family
+    ics_url: https://example.org/family.ics
+    max_age: {v["calendars[0].max_age"]}
+    refresh: {v["calendars[0].refresh"]}
+    timeout: {v["calendars[0].timeout"]}
+schedule:
+  interval: {v["schedule.interval"]}
+  quiet_hours: {{start: "21:00", end: "07:00", interval: {quiet}}}
+  lock_timeout: {v["schedule.lock_timeout"]}
+  refresh_timeout: {v["schedule.refresh_timeout"]}
+"""
+
+
+@pytest.mark.parametrize("field", list(DURATION_BOUNDS))
+def test_a_duration_past_its_bound_is_refused_at_its_line(field: str) -> None:
+    text = durations_config({field: "999999999d"})
+    line = next(n for n, row in enumerate(text.splitlines(), 1) if "999999999d" in row)
+    assert problems(text) == [
+        f"config.yaml:{line}: {field}: must be at most {DURATION_BOUNDS[field]}, not 999999999d"
+    ]
+
+
+def test_every_duration_at_its_bound_loads_and_computes() -> None:
+    config = load(durations_config(DURATION_BOUNDS))
+    assert config.schedule.refresh_timeout == timedelta(minutes=10)
+    assert config.calendars[0].max_age == timedelta(days=30)
+    # What the service does with them: a date past the longest one, a Redis expiry.
+    longest = max(config.calendars[0].max_age, config.display.min_interval)
+    assert datetime.now(config.tz) + longest > datetime.now(config.tz)
+
+
+def test_schema_bounds_durations_like_the_loader() -> None:
+    schedule = config_schema()["$defs"]["Schedule"]["properties"]["refresh_timeout"]
+    assert {"type": "integer", "minimum": 1, "maximum": 600} in schedule["anyOf"]
+
+
+def start_redis(workdir: Path, *args: str, ready: Callable[[], bool]) -> subprocess.Popen[bytes]:
+    """A real redis-server with extra arguments (a socket, TLS), once `ready()` says so."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    binary = shutil.which("redis-server")
+    assert binary is not None, "redis-server is not installed; see README.md"
+    proc = subprocess.Popen(
+        [
+            binary,
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(workdir),
+            "--logfile",
+            str(workdir / "redis.log"),
+            *args,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = monotonic() + 10
+    while monotonic() < deadline and proc.poll() is None:
+        if ready():
+            return proc
+        sleep(0.02)
+    proc.kill()
+    proc.wait()
+    log = (workdir / "redis.log").read_text(errors="replace")[-500:]
+    raise RuntimeError(f"redis-server {' '.join(args)} did not start: {log}")
+
+
+def stop_redis(proc: subprocess.Popen[bytes]) -> None:
+    """Stop a server started by `start_redis`."""
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def databases_seen(config: Config) -> tuple[int, int]:
+    """The database the board's redis-py client and Celery's broker connection land in."""
+    from homeboard.app import build_app
+    from homeboard.tasks import create_celery
+
+    app = build_app(config)
+    try:
+        client = app.redis()
+        client.ping()
+        lock_db = int(client.client_info()["db"])
+        celery = create_celery(app)
+        with celery.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=1)
+            broker_db = int(connection.default_channel.client.client_info()["db"])
+    finally:
+        app.close()
+    return lock_db, broker_db
+
+
+def test_an_accepted_tcp_url_runs_both_clients_on_its_database(redis_server: Any) -> None:
+    url = f"redis://127.0.0.1:{redis_server.port}/3"
+    assert databases_seen(load(f"weather: null\nredis_url: '{url}'\n")) == (3, 3)
+
+
+def test_a_password_with_url_characters_reaches_both_clients(tmp_path: Path) -> None:
+    # Percent-escapes in the password are read the same way by redis-py and kombu.
+    port = free_port()
+
+    def listening() -> bool:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+        except OSError:
+            return False
+        return True
+
+    proc = start_redis(
+        tmp_path / "pw", "--port", str(port), "--requirepass", "p@ss:w/rd", ready=listening
+    )
+    try:
+        url = f"redis://:p%40ss%3Aw%2Frd@127.0.0.1:{port}/2"
+        assert databases_seen(load(f"weather: null\nredis_url: '{url}'\n")) == (2, 2)
+    finally:
+        stop_redis(proc)
+
+
+def test_an_accepted_unix_socket_url_runs_both_clients_on_its_database(tmp_path: Path) -> None:
+    # The documented unix:// form: redis-py refused its TCP keepalive option and kombu
+    # has no `unix` transport (and would ignore `db`).
+    sock = tmp_path / "r" / "redis.sock"
+    proc = start_redis(
+        tmp_path / "r",
+        "--port",
+        "0",
+        "--unixsocket",
+        str(sock),
+        "--unixsocketperm",
+        "700",
+        ready=sock.exists,
+    )
+    try:
+        for url, db in ((f"unix://{sock}?db=5", 5), (f"unix://{sock}", 0)):
+            assert databases_seen(load(f"weather: null\nredis_url: '{url}'\n")) == (db, db)
+    finally:
+        stop_redis(proc)
+
+
+@pytest.fixture
+def tls_redis(tmp_path: Path) -> Iterator[tuple[int, Path]]:
+    """A redis-server speaking TLS only, with a certificate for 127.0.0.1 from a test CA."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("openssl is needed to make the test certificates")
+    d = tmp_path / "tls"
+    d.mkdir()
+
+    def ssl(*args: str) -> None:
+        subprocess.run([openssl, *args], cwd=d, check=True, capture_output=True)
+
+    ssl(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=homeboard test CA",
+    )
+    ssl(
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "srv.key",
+        "-out",
+        "srv.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    )
+    (d / "ext").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+    ssl(
+        "x509",
+        "-req",
+        "-in",
+        "srv.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "srv.crt",
+        "-days",
+        "2",
+        "-extfile",
+        "ext",
+    )
+    port = free_port()
+
+    def listening() -> bool:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+        except OSError:
+            return False
+        return True
+
+    proc = start_redis(
+        d,
+        "--port",
+        "0",
+        "--tls-port",
+        str(port),
+        "--tls-cert-file",
+        str(d / "srv.crt"),
+        "--tls-key-file",
+        str(d / "srv.key"),
+        "--tls-ca-cert-file",
+        str(d / "ca.crt"),
+        "--tls-auth-clients",
+        "optional",
+        ready=listening,
+    )
+    try:
+        yield port, d
+    finally:
+        stop_redis(proc)
+
+
+def test_accepted_tls_urls_run_both_clients_on_their_database(
+    tls_redis: tuple[int, Path],
+) -> None:
+    port, d = tls_redis
+    ca = d / "ca.crt"
+    for query, db in (
+        (f"ssl_ca_certs={ca}", 2),
+        ("ssl_cert_reqs=none", 4),
+        (f"ssl_cert_reqs=required&ssl_ca_certs={ca}&ssl_check_hostname=true", 1),
+        (
+            f"ssl_cert_reqs=optional&ssl_ca_certs={ca}&ssl_check_hostname=false"
+            f"&ssl_certfile={d / 'srv.crt'}&ssl_keyfile={d / 'srv.key'}",
+            7,
+        ),
+    ):
+        url = f"rediss://localhost:{port}/{db}?{query}"
+        assert databases_seen(load(f"weather: null\nredis_url: '{url}'\n")) == (db, db), url
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["socket_timeout=5", "password=pw", "db=2", "socket_keepalive=true", "ssl_cert_reqs=none"],
+)
+def test_what_the_loader_refuses_really_breaks_a_client(redis_server: Any, query: str) -> None:
+    # Why the options are refused: each one breaks redis-py or the broker (TypeError,
+    # KeyError) or lands the two in different databases.
+    url = f"redis://127.0.0.1:{redis_server.port}/0?{query}"
+    assert problems(f"weather: null\nredis_url: '{url}'\n")
+    try:
+        seen = databases_seen(dataclasses.replace(Config(weather=None), redis_url=url))
+    except (TypeError, KeyError, ValueError):
+        return
+    assert seen[0] != seen[1], f"{url} runs: the loader need not refuse it"
+
+
+# ----------------------------------------------------------------- hostile files
+
+
+def merge_bomb(levels: int) -> str:
+    """Nine merges of the level below per level: 9**levels mappings from a few lines."""
+    lines = ["weather: null", "x0: &a0 {interval: 15m}"]
+    for level in range(1, levels + 1):
+        refs = ", ".join([f"*a{level - 1}"] * 9)
+        lines.append(f"x{level}: &a{level} {{<<: [{refs}]}}")
+    lines.append(f"schedule: {{<<: *a{levels}}}")
+    return "\n".join(lines) + "\n"
+
+
+def test_a_merge_key_bomb_fails_fast_with_its_line() -> None:
+    text = merge_bomb(7)
+    assert len(text) < 800
+    # 9**7 mappings: minutes of work (and growing 9x per level) without a bound.
+    assert problems(text) == [
+        "config.yaml:3: yaml: '<<' merges expand to more than 1000 mappings (aliases nested"
+        " in merges multiply); write the settings out or merge fewer levels"
+    ]
+
+
+def test_a_big_household_of_merges_still_loads() -> None:
+    # 60 calendars, each merging two anchors (one of them merges a third): 180 merges.
+    rows = [
+        "weather: null",
+        "calendars:",
+        "  - &ink {name: C0, ics_url: 'https://example.org/0.ics', color: red}",
+        "  - &age {<<: *ink, name: C1, max_age: 1d}",
+    ]
+    rows += [f"  - {{<<: [*age, *ink], name: C{i}}}" for i in range(2, 62)]
+    config = load("\n".join(rows) + "\n")
+    assert len(config.calendars) == 62
+    assert {(c.color, c.max_age) for c in config.calendars[1:]} == {("red", timedelta(days=1))}
+
+
+def test_deep_nesting_is_a_clear_error_not_a_crash() -> None:
+    assert problems("weather: " + "[" * 5000 + "]" * 5000 + "\n") == [
+        "config.yaml:1: yaml: lists or mappings nested too deeply"
     ]

@@ -59,6 +59,7 @@ from homeboard.config.values import (
     parse_event_date,
     parse_rule,
     parse_time_of_day,
+    redact_url,
 )
 
 __all__ = [
@@ -102,5 +103,6 @@ __all__ = [
     "parse_event_date",
     "parse_rule",
     "parse_time_of_day",
+    "redact_url",
     "setting",
 ]

@@ -5,17 +5,20 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import ipaddress
+import os
 import re
+import stat
 import string
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.request import url2pathname
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from homeboard.config.values import format_duration
+from homeboard.config.values import format_duration, redact_url
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,23 @@ def at_least(minimum: timedelta) -> Check:
     return Check(
         lambda v: None if v >= minimum else f"must be at least {text}, not {format_duration(v)}",
         lambda: {"minimum": int(minimum.total_seconds())},
+    )
+
+
+def within(minimum: timedelta, maximum: timedelta) -> Check:
+    """A duration in [minimum, maximum]: a bound keeps date arithmetic and Redis expiries sane."""
+    low, high = format_duration(minimum), format_duration(maximum)
+
+    def test(value: timedelta) -> str | None:
+        if value < minimum:
+            return f"must be at least {low}, not {format_duration(value)}"
+        if value > maximum:
+            return f"must be at most {high}, not {format_duration(value)}"
+        return None
+
+    return Check(
+        test,
+        lambda: {"minimum": int(minimum.total_seconds()), "maximum": int(maximum.total_seconds())},
     )
 
 
@@ -205,6 +225,7 @@ def _ics_url(text: str, base_dir: Path) -> str:
             raise ValueError(f"{text!r} has no host name")
         return text
     if parts.scheme == "file":
+        _regular_or_missing(Path(url2pathname(parts.path)), text)
         return text
     # One letter before ':' is a Windows drive, not a scheme.
     if parts.scheme and len(parts.scheme) > 1:
@@ -215,15 +236,131 @@ def _ics_url(text: str, base_dir: Path) -> str:
     if not text.strip():
         raise ValueError("must not be empty")
     path = Path(text).expanduser()
-    return str(path if path.is_absolute() else base_dir / path)
+    path = path if path.is_absolute() else base_dir / path
+    _regular_or_missing(path, text)
+    return str(path)
+
+
+def _regular_or_missing(path: Path, text: str) -> None:
+    """Refuse a device, directory or pipe (/dev/zero never ends); a missing file may come later.
+
+    /dev/null is the one device allowed: it reads as an empty calendar (the demo uses it).
+    """
+    if path == Path(os.devnull):
+        return
+    try:
+        mode = path.stat().st_mode
+    except OSError:  # missing or unreadable: the source reports it at fetch time
+        return
+    if not stat.S_ISREG(mode):
+        kind = "a directory" if stat.S_ISDIR(mode) else "a device, pipe or socket"
+        raise ValueError(f"{text!r} is {kind}, not a regular file")
+
+
+# The query options that redis-py (the lock and cache) and kombu (Celery's broker) both
+# read the same way from the one URL; anything else breaks one of them at start-up (a
+# TypeError in a restart loop) or is silently ignored by one. The board sets its own
+# timeouts, so socket options are not among them.
+_REDIS_CERT_REQS = ("required", "optional", "none")
+_REDIS_OPTIONS: Mapping[str, tuple[str, ...]] = {
+    "ssl_cert_reqs": ("rediss",),
+    "ssl_ca_certs": ("rediss",),
+    "ssl_certfile": ("rediss",),
+    "ssl_keyfile": ("rediss",),
+    "ssl_check_hostname": ("rediss",),
+    # redis-py's only way to pick a database over a socket; the broker URL is translated.
+    "db": ("unix",),
+}
+# redis-server's default `databases 16` (systemd/redis-homeboard.conf keeps it).
+REDIS_DATABASES = 16
+
+
+def _redis_db(text: str) -> str | None:
+    if not text.isdigit() or int(text) >= REDIS_DATABASES:
+        return (
+            f"database {text!r} is not a number from 0 to {REDIS_DATABASES - 1}"
+            " (redis-server's databases)"
+        )
+    return None
+
+
+def _redis_option(name: str, value: str, scheme: str) -> str | None:
+    if name not in _REDIS_OPTIONS:
+        if name in ("password", "username"):
+            return (
+                f"option '{name}' is not supported; write the credentials before the host:"
+                " redis://USER:PASSWORD@127.0.0.1:6379/0"
+            )
+        return f"option '{name}' is not supported (the board sets Redis's timeouts itself)"
+    if scheme not in _REDIS_OPTIONS[name]:
+        return f"option '{name}' only applies to {' and '.join(_REDIS_OPTIONS[name])}:// URLs"
+    if not value:
+        return f"option '{name}' has no value"
+    if name == "db":
+        return _redis_db(value)
+    if name == "ssl_cert_reqs" and value not in _REDIS_CERT_REQS:
+        return f"ssl_cert_reqs must be one of {', '.join(_REDIS_CERT_REQS)}, not {value!r}"
+    if name == "ssl_check_hostname" and value.lower() not in ("true", "false"):
+        return f"ssl_check_hostname must be true or false, not {value!r}"
+    if name in ("ssl_ca_certs", "ssl_certfile", "ssl_keyfile") and not value.startswith("/"):
+        return f"{name} must be an absolute file path, not {value!r}"
+    return None
 
 
 def _redis_url(value: str) -> str | None:
-    parts = urlsplit(value)
-    if parts.scheme not in ("redis", "rediss", "unix"):
-        return f"{value!r} is not a redis://, rediss:// or unix:// URL"
-    if parts.scheme == "unix" and not parts.path:
-        return f"{value!r} names no socket path"
+    """Accept only a URL that redis-py and Celery's broker both open the same way."""
+    shown = redact_url(value)
+    if any(c.isspace() for c in value):
+        return f"{shown!r} contains a space"
+    try:
+        parts = urlsplit(value)
+    except ValueError as error:  # e.g. "redis://[::1"
+        return f"{shown!r} is not a valid URL ({error})"
+    try:
+        port = parts.port
+    except ValueError:
+        # Not echoed: "redis://:PASSWORD/0" (the host forgotten) puts the password here.
+        netloc = parts.netloc.rpartition(":")[0] + ":***"
+        masked = redact_url(parts._replace(netloc=netloc).geturl())
+        return f"{masked!r}: the port is not a number from 1 to 65535"
+    if parts.scheme not in ("redis", "rediss", "unix") or not value.startswith(
+        f"{parts.scheme}://"
+    ):
+        return (
+            f"{shown!r} is not a redis://, rediss:// or unix:// URL (e.g. redis://127.0.0.1:6379/0)"
+        )
+    if parts.username is not None and parts.password is None:
+        # Most likely a password without its ':', which Celery would log as a user name.
+        return (
+            f"{shown!r} gives a user name but no password (a password alone is written"
+            " redis://:PASSWORD@host, a user and password redis://USER:PASSWORD@host)"
+        )
+    if parts.fragment or value.endswith("#"):
+        return f"{shown!r} has a '#' part, which Redis URLs do not have"
+    if parts.scheme == "unix":
+        if parts.hostname or port is not None:
+            return f"{shown!r} names a host; a socket URL is unix:///path/to/redis.sock"
+        if not parts.path.startswith("/") or parts.path == "/":
+            return f"{shown!r} names no socket path (e.g. unix:///run/redis/redis.sock)"
+    else:
+        if not parts.hostname:
+            return f"{shown!r} names no host (e.g. redis://127.0.0.1:6379/0)"
+        if port == 0:
+            return f"{shown!r}: the port is not a number from 1 to 65535"
+        db = unquote(parts.path).strip("/")
+        if db:
+            problem = _redis_db(db)
+            if problem is not None:
+                return f"{shown!r}: {problem}"
+    options = parse_qsl(parts.query, keep_blank_values=True)
+    seen: set[str] = set()
+    for name, option in options:
+        if name in seen:
+            return f"{shown!r}: option '{name}' is given twice"
+        seen.add(name)
+        problem = _redis_option(name, option, parts.scheme)
+        if problem is not None:
+            return f"{shown!r}: {problem}"
     return None
 
 

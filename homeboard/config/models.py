@@ -25,13 +25,13 @@ from homeboard.config.fields import (
     _placeholders,
     _redis_url,
     _timezone,
-    at_least,
     between,
     check,
     invariant,
     matches,
     one_of,
     setting,
+    within,
 )
 from homeboard.config.values import (
     DRIVERS,
@@ -123,12 +123,12 @@ class DisplayConfig:
     min_interval: timedelta | None = setting(
         None,
         doc="Least time between two pushes; default 180s for panels, 0 for the mock.",
-        checks=[at_least(timedelta(0))],
+        checks=[within(timedelta(0), timedelta(days=1))],
     )
     busy_timeout: timedelta = setting(
         timedelta(seconds=60),
         doc="Longest wait for the panel's BUSY line.",
-        checks=[at_least(timedelta(seconds=1))],
+        checks=[within(timedelta(seconds=1), timedelta(minutes=10))],
     )
     spi_bus: int = setting(0, doc="SPI bus number (/dev/spidevB.D).", checks=[between(0, 6)])
     spi_device: int = setting(
@@ -175,17 +175,17 @@ class WeatherConfig:
     max_age: timedelta = setting(
         timedelta(hours=3),
         doc="Older weather is marked stale on the board.",
-        checks=[at_least(timedelta(seconds=1))],
+        checks=[within(timedelta(seconds=1), timedelta(days=7))],
     )
     refresh: timedelta | None = setting(
         None,
         doc="Fetch at most this often; default: at every refresh.",
-        checks=[at_least(timedelta(seconds=1))],
+        checks=[within(timedelta(seconds=1), timedelta(days=1))],
     )
     timeout: timedelta = setting(
         timedelta(seconds=10),
         doc="Network timeout of one request.",
-        checks=[at_least(timedelta(seconds=1))],
+        checks=[within(timedelta(seconds=1), timedelta(minutes=5))],
     )
     enabled: bool = setting(True, doc="false hides the weather (as does `weather: null`).")
 
@@ -275,17 +275,17 @@ class CalendarConfig:
     max_age: timedelta = setting(
         timedelta(hours=6),
         doc="Older events are marked stale on the board.",
-        checks=[at_least(timedelta(seconds=1))],
+        checks=[within(timedelta(seconds=1), timedelta(days=30))],
     )
     refresh: timedelta | None = setting(
         None,
         doc="Fetch at most this often (e.g. 1h for a big ICS file); default: every refresh.",
-        checks=[at_least(timedelta(seconds=1))],
+        checks=[within(timedelta(seconds=1), timedelta(days=7))],
     )
     timeout: timedelta = setting(
         timedelta(seconds=15),
         doc="Network timeout of one request.",
-        checks=[at_least(timedelta(seconds=1))],
+        checks=[within(timedelta(seconds=1), timedelta(minutes=5))],
     )
     ics_url: str | None = setting(
         None,
@@ -424,7 +424,7 @@ class QuietHours:
     interval: timedelta = setting(
         timedelta(hours=1),
         doc="Refresh interval inside the window.",
-        checks=[at_least(timedelta(seconds=1))],
+        checks=[within(timedelta(seconds=1), timedelta(days=1))],
     )
 
     def covers(self, moment: time) -> bool:
@@ -439,6 +439,10 @@ class QuietHours:
             yield "end", "equals start, so the window is empty (remove quiet_hours instead)"
 
 
+# The unit's TimeoutStopSec lets a refresh this long finish (tests/test_systemd.py).
+REFRESH_TIMEOUT_MAX = timedelta(minutes=10)
+
+
 @dataclass(frozen=True)
 class Schedule:
     """When the board refreshes."""
@@ -446,18 +450,18 @@ class Schedule:
     interval: timedelta = setting(
         timedelta(minutes=15),
         doc="Time between refreshes.",
-        checks=[at_least(timedelta(seconds=1))],
+        checks=[within(timedelta(seconds=1), timedelta(days=1))],
     )
     quiet_hours: QuietHours | None = setting(None, doc="Slower refreshes at night; default none.")
     lock_timeout: timedelta = setting(
         timedelta(minutes=10),
         doc="Lifetime of the refresh lock: how long a killed refresh can block the next one.",
-        checks=[at_least(timedelta(seconds=1))],
+        checks=[within(timedelta(seconds=1), timedelta(hours=1))],
     )
     refresh_timeout: timedelta = setting(
         timedelta(minutes=5),
         doc="Longest one refresh may take before it is abandoned.",
-        checks=[at_least(timedelta(seconds=1))],
+        checks=[within(timedelta(seconds=1), REFRESH_TIMEOUT_MAX)],
     )
 
     @invariant("lock_timeout", "refresh_timeout")

@@ -44,6 +44,19 @@ _PLAIN_TAGS = {
 }
 _FAILED: Any = object()  # a value that could not be read; its problem is already reported
 
+# Each `<<` merge of an aliased mapping is read anew, so nested merges multiply: a
+# 700-byte file with nine merges per level reaches millions. A real config merges a
+# few anchors per calendar; this bound stops a "merge bomb" within milliseconds.
+MERGE_BUDGET = 1000
+
+
+class _TooManyMerges(Exception):
+    """The file's `<<` merges expand past MERGE_BUDGET mappings (line of the last one)."""
+
+    def __init__(self, line: int) -> None:
+        super().__init__(line)
+        self.line = line
+
 
 @dataclass(frozen=True)
 class _Field:
@@ -136,6 +149,7 @@ class _Reader:
         self.problems: list[tuple[tuple[int, int], str]] = []
         self.constructor = yaml.constructor.SafeConstructor()
         self.merging: set[int] = set()  # mappings whose `<<` merge is being read
+        self.merges = 0  # mappings merged so far, aliases counted each time
 
     # -- problems
 
@@ -283,6 +297,9 @@ class _Reader:
             if key_node.tag == _MERGE_TAG:
                 sources = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
                 for source in sources:
+                    self.merges += 1
+                    if self.merges > MERGE_BUDGET:
+                        raise _TooManyMerges(_line(key_node))
                     if id(source) in self.merging:
                         continue  # `&a {<<: *a}` merges itself: nothing new to add
                     if not isinstance(source, MappingNode):
@@ -450,10 +467,13 @@ def load_config(path: Path, *, env: Mapping[str, str] | None = None) -> Config:
         ) from None
     except OSError as error:
         raise ConfigError([f"{file}: cannot read: {error.strerror or error}"]) from None
+    too_deep = ConfigError([f"{file}:1: yaml: lists or mappings nested too deeply"])
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as error:
         raise ConfigError([_yaml_problem(file, error)]) from None
+    except RecursionError:  # PyYAML composes recursively: '[[[[…' thousands deep
+        raise too_deep from None
 
     reader = _Reader(file, Path(path).absolute().parent, _env_overrides(env, root))
     if root is not None and not isinstance(root, MappingNode):
@@ -463,7 +483,18 @@ def load_config(path: Path, *, env: Mapping[str, str] | None = None) -> Config:
                 f" (key: value lines), not {_describe(root)}"
             ]
         )
-    config = reader.record(Config, root, "")
+    try:
+        config = reader.record(Config, root, "")
+    except RecursionError:
+        raise too_deep from None
+    except _TooManyMerges as error:
+        raise ConfigError(
+            [
+                f"{file}:{error.line}: yaml: '<<' merges expand to more than {MERGE_BUDGET}"
+                " mappings (aliases nested in merges multiply); write the settings out"
+                " or merge fewer levels"
+            ]
+        ) from None
     problems = reader.sorted_problems()
     if problems or config is _FAILED:
         raise ConfigError(problems or [f"{file}:1: (top level): is not a valid configuration"])

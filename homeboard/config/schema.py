@@ -47,13 +47,11 @@ def _type_schema(tp: Any, meta: _Meta | None, defs: dict[str, Any]) -> dict[str,
     if origin is Literal:
         return {"type": "string", "enum": list(typing.get_args(tp)), **extra}
     if tp is timedelta:
-        # A bare number is seconds; `at_least` can bound it, but not the "15m" form.
-        return {
-            "anyOf": [
-                {"type": "string", "pattern": DURATION_PATTERN},
-                {"type": "integer", "minimum": extra.get("minimum", 0)},
-            ]
-        }
+        # A bare number is seconds; `within` can bound it, but not the "15m" form.
+        number: dict[str, Any] = {"type": "integer", "minimum": extra.get("minimum", 0)}
+        if "maximum" in extra:
+            number["maximum"] = extra["maximum"]
+        return {"anyOf": [{"type": "string", "pattern": DURATION_PATTERN}, number]}
     if tp is time:
         return {"type": "string", "pattern": TIME_PATTERN}
     simple = {str: "string", Path: "string", int: "integer", float: "number", bool: "boolean"}

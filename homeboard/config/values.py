@@ -49,7 +49,10 @@ def parse_duration(text: str | int) -> timedelta:
     if isinstance(text, int):
         if text < 0:
             raise ValueError(f"{text!r} is not a duration (it is negative)")
-        return timedelta(seconds=text)
+        try:
+            return timedelta(seconds=text)
+        except OverflowError:
+            raise ValueError(f"{text!r} is too long a duration") from None
     if re.fullmatch(r" *[0-9]+ *", text):
         parts = {"s": text}
     else:
@@ -81,6 +84,24 @@ def format_duration(value: timedelta) -> str:
         if amount:
             out.append(f"{amount}{unit}")
     return "".join(out)
+
+
+# Userinfo is everything between the scheme and the last '@' before the query: greedy on
+# purpose, so a malformed URL (`redis:/:pw@host`, an unescaped '/' or '@' in a password)
+# is masked too rather than printed.
+_USERINFO_RE = re.compile(r"^(?P<head>(?:[A-Za-z][A-Za-z0-9+.-]*:)?/*)(?P<userinfo>[^?#]*)@")
+_SECRET_QUERY_RE = re.compile(r"([?&](?:password|passwd|pass|secret|token)=)[^&#]*", re.I)
+
+
+def redact_url(url: str) -> str:
+    """``url`` with its password (or a lone userinfo, which may be one) and secret query
+    values replaced by ``***``, for messages and logs; a user name before ':' is kept."""
+    match = _USERINFO_RE.match(url)
+    if match is not None:
+        user, colon, _ = match["userinfo"].partition(":")
+        shown = f"{user}:***" if colon and "/" not in user else "***"
+        url = f"{match['head']}{shown}@{url[match.end() :]}"
+    return _SECRET_QUERY_RE.sub(r"\1***", url)
 
 
 _TIME_RE = re.compile(r" *([01]?[0-9]|2[0-3]):([0-5][0-9]) *")
