@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import os
+import pkgutil
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -19,8 +21,13 @@ from drivers.palette import PALETTE_RGB
 from homeboard.model import BoardState, Current, Day, Event, Forecast, SourceState, Special
 from homeboard.render import layout as layout_module
 from homeboard.render import render
+from homeboard.render import text as text_module
 from homeboard.render.icons import WEATHER_CATEGORIES
 
+LAYOUT_MODULES = [
+    importlib.import_module(f"{layout_module.__name__}.{info.name}")
+    for info in pkgutil.iter_modules(layout_module.__path__)
+]
 GOLDEN = Path(__file__).parent / "golden"
 OUTPUT = Path(__file__).parent / "output"
 UPDATE = os.environ.get("HOMEBOARD_UPDATE_GOLDEN") == "1"
@@ -232,7 +239,7 @@ def test_any_state_renders_in_three_colours_inside_its_boxes(
     monkeypatch_module: pytest.MonkeyPatch,
 ) -> None:
     escapes: list[str] = []
-    real = layout_module.draw_text
+    real = text_module.draw_text
 
     def checked(image: Image.Image, box, txt, **kwargs):  # type: ignore[no-untyped-def]
         before = image.copy()
@@ -248,9 +255,16 @@ def test_any_state_renders_in_three_colours_inside_its_boxes(
                 escapes.append(f"{txt!r} box {box} is outside the frame {image.size}")
         return result
 
-    monkeypatch_module.setattr(layout_module, "draw_text", checked)
-    frame = render(state, drivers.PANELS[panel], orientation=orientation)  # type: ignore[arg-type]
-    monkeypatch_module.setattr(layout_module, "draw_text", real)
+    # Every layout module that draws text imported its own reference to draw_text.
+    users = [mod for mod in LAYOUT_MODULES if getattr(mod, "draw_text", None) is real]
+    assert users, "no layout module draws text through draw_text"
+    for mod in users:
+        monkeypatch_module.setattr(mod, "draw_text", checked)
+    try:
+        frame = render(state, drivers.PANELS[panel], orientation=orientation)  # type: ignore[arg-type]
+    finally:
+        for mod in users:
+            monkeypatch_module.setattr(mod, "draw_text", real)
     assert frame.mode == "P"
     assert {i for _c, i in frame.getcolors(maxcolors=256)} <= {0, 1, 2}
     assert not escapes, escapes[:3]
