@@ -13,11 +13,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from PIL import Image, ImageChops
+from PIL import Image, ImageChops, ImageDraw
 from render_cases import CASES, Case
 
 import drivers
-from drivers.palette import PALETTE_RGB
+from drivers.palette import PALETTE_RGB, RED, new_frame
 from homeboard.model import BoardState, Current, Day, Event, Forecast, SourceState, Special
 from homeboard.render import layout as layout_module
 from homeboard.render import render
@@ -37,34 +37,79 @@ def _rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def compare_golden(name: str, actual: Image.Image) -> None:
-    """Compare pixel by pixel with tests/golden/NAME.png; on failure save actual and diff."""
-    path = GOLDEN / f"{name}.png"
+def compare_golden(
+    name: str,
+    actual: Image.Image,
+    *,
+    golden: Path = GOLDEN,
+    output: Path = OUTPUT,
+    update: bool = UPDATE,
+) -> None:
+    """Compare pixel by pixel with GOLDEN/NAME.png; on a difference save actual and diff.
+
+    With ``update`` (HOMEBOARD_UPDATE_GOLDEN=1) a differing golden is rewritten, and the
+    test still fails: an update run is never green, so nobody can mistake a rewrite of
+    every golden for a passing suite. Review the saved diffs and commit the new images.
+    """
+    path = golden / f"{name}.png"
     actual_rgb = _rgb(actual)
-    if UPDATE:
-        GOLDEN.mkdir(exist_ok=True)
-        actual_rgb.save(path)
-        return
-    assert path.exists(), (
-        f"no golden image {path}; create it on purpose with "
-        "HOMEBOARD_UPDATE_GOLDEN=1 ./scripts/test tests/test_render.py"
-    )
-    expected = Image.open(path).convert("RGB")
+    if not path.exists():
+        if update:
+            golden.mkdir(parents=True, exist_ok=True)
+            actual_rgb.save(path)
+            pytest.fail(f"{name}: new golden written to {path}; review it and commit")
+        pytest.fail(
+            f"no golden image {path}; create it on purpose with "
+            "HOMEBOARD_UPDATE_GOLDEN=1 ./scripts/test tests/test_render.py"
+        )
+    with Image.open(path) as stored:
+        expected = stored.convert("RGB")
     if expected.size == actual_rgb.size:
         diff = ImageChops.difference(expected, actual_rgb)
         if diff.getbbox() is None:
+            if update:
+                pytest.fail(f"{name}: golden unchanged (an update run never passes)")
             return
-    OUTPUT.mkdir(exist_ok=True)
-    actual_rgb.save(OUTPUT / f"{name}.actual.png")
+    output.mkdir(parents=True, exist_ok=True)
+    actual_rgb.save(output / f"{name}.actual.png")
     if expected.size == actual_rgb.size:
         # Differing pixels in red on a faded copy of the expected image.
         mask = diff.convert("L").point(lambda v: 255 if v else 0)
         faded = Image.blend(expected, Image.new("RGB", expected.size, "white"), 0.7)
         faded.paste((255, 0, 0), mask=mask)
-        faded.save(OUTPUT / f"{name}.diff.png")
-        count = mask.histogram()[255]
-        pytest.fail(f"{name}: {count} pixels differ from {path}; see {OUTPUT}/{name}.diff.png")
-    pytest.fail(f"{name}: size {actual_rgb.size} != golden {expected.size}")
+        faded.save(output / f"{name}.diff.png")
+        what = f"{mask.histogram()[255]} pixels differ from {path}"
+    else:
+        what = f"size {actual_rgb.size} != golden {expected.size}"
+    if update:
+        actual_rgb.save(path)
+        pytest.fail(f"{name}: golden updated ({what}); review {output}/{name}.diff.png and commit")
+    pytest.fail(f"{name}: {what}; see {output}/{name}.diff.png")
+
+
+def test_an_update_run_is_never_green(tmp_path: Path) -> None:
+    """HOMEBOARD_UPDATE_GOLDEN=1 writes the new image and the diff, and still fails."""
+    golden, output = tmp_path / "golden", tmp_path / "output"
+    old = new_frame((40, 20))
+    new = old.copy()
+    ImageDraw.Draw(new).rectangle((5, 5, 9, 9), fill=RED)
+    # A new golden: written, and the test fails.
+    with pytest.raises(pytest.fail.Exception, match="new golden written"):
+        compare_golden("x", old, golden=golden, output=output, update=True)
+    assert (golden / "x.png").exists()
+    # Unchanged: left alone, and still the test fails.
+    with pytest.raises(pytest.fail.Exception, match="unchanged"):
+        compare_golden("x", old, golden=golden, output=output, update=True)
+    # A changed picture: the golden is rewritten, the diff kept, and the test fails.
+    with pytest.raises(pytest.fail.Exception, match="golden updated.*25 pixels differ"):
+        compare_golden("x", new, golden=golden, output=output, update=True)
+    with Image.open(golden / "x.png") as written:
+        assert ImageChops.difference(written.convert("RGB"), _rgb(new)).getbbox() is None
+    assert (output / "x.diff.png").exists() and (output / "x.actual.png").exists()
+    # Without update the new golden now passes, and the old picture fails.
+    compare_golden("x", new, golden=golden, output=output, update=False)
+    with pytest.raises(pytest.fail.Exception, match="25 pixels differ"):
+        compare_golden("x", old, golden=golden, output=output, update=False)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
