@@ -24,6 +24,7 @@ class Words:
     updated: str  # "Updated {time}"
     stale: str  # "{name} as of {when}"
     unavailable: str  # "{name} unavailable"
+    cut: str  # "{name}: too large, cut" (a source past one of its caps, last good data kept)
     no_events: str
     weather: str  # the weather source's name in notes
     feels_like: str
@@ -50,6 +51,7 @@ _EN = Words(
     updated="Updated {time}",
     stale="{name} as of {when}",
     unavailable="{name} unavailable",
+    cut="{name}: too large, cut",
     no_events="Nothing planned",
     weather="Weather",
     feels_like="feels {temp}",
@@ -76,6 +78,7 @@ _DE = Words(
     updated="Stand {time}",
     stale="{name} von {when}",
     unavailable="{name} nicht verfügbar",
+    cut="{name}: zu groß, gekürzt",
     no_events="Nichts geplant",
     weather="Wetter",
     feels_like="gefühlt {temp}",
@@ -102,6 +105,7 @@ _FR = Words(
     updated="Mis à jour {time}",
     stale="{name} du {when}",
     unavailable="{name} indisponible",
+    cut="{name} : trop volumineux, tronqué",
     no_events="Rien de prévu",
     weather="Météo",
     feels_like="ressenti {temp}",
@@ -128,6 +132,7 @@ _ES = Words(
     updated="Actualizado {time}",
     stale="{name} de {when}",
     unavailable="{name} no disponible",
+    cut="{name}: demasiado grande, recortado",
     no_events="Nada previsto",
     weather="Tiempo",
     feels_like="sensación {temp}",
@@ -154,6 +159,7 @@ _NL = Words(
     updated="Bijgewerkt {time}",
     stale="{name} van {when}",
     unavailable="{name} niet beschikbaar",
+    cut="{name}: te groot, ingekort",
     no_events="Niets gepland",
     weather="Weer",
     feels_like="voelt als {temp}",
@@ -180,6 +186,7 @@ _SV = Words(
     updated="Uppdaterad {time}",
     stale="{name} från {when}",
     unavailable="{name} otillgänglig",
+    cut="{name}: för stor, avkortad",
     no_events="Inget planerat",
     weather="Väder",
     feels_like="känns som {temp}",

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import os
-import pkgutil
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -14,20 +12,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageChops, ImageDraw
-from render_cases import CASES, Case
+from render_cases import CASES, LAYOUT_MODULES, Case
 
 import drivers
 from drivers.palette import PALETTE_RGB, RED, new_frame
 from homeboard.model import BoardState, Current, Day, Event, Forecast, SourceState, Special
-from homeboard.render import layout as layout_module
 from homeboard.render import render
 from homeboard.render import text as text_module
 from homeboard.render.icons import WEATHER_CATEGORIES
 
-LAYOUT_MODULES = [
-    importlib.import_module(f"{layout_module.__name__}.{info.name}")
-    for info in pkgutil.iter_modules(layout_module.__path__)
-]
 GOLDEN = Path(__file__).parent / "golden"
 OUTPUT = Path(__file__).parent / "output"
 UPDATE = os.environ.get("HOMEBOARD_UPDATE_GOLDEN") == "1"

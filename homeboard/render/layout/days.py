@@ -6,8 +6,15 @@ from drivers.palette import BLACK, RED
 from homeboard.model import Day
 from homeboard.render.icons import draw_weather_icon
 from homeboard.render.layout.events import EventList
-from homeboard.render.layout.metrics import Box, Canvas, format_date, format_temp, hline
-from homeboard.render.layout.today import draw_current, draw_nothing, upcoming
+from homeboard.render.layout.metrics import (
+    Box,
+    Canvas,
+    format_chance,
+    format_date,
+    format_temp,
+    hline,
+)
+from homeboard.render.layout.today import draw_current, draw_nothing, place_height, upcoming
 from homeboard.render.text import draw_text, text_width
 
 
@@ -40,6 +47,7 @@ def draw_column(c: Canvas, box: Box, day: Day) -> None:
     y += m.px(24)
     fc = day.forecast
     temps = f"{format_temp(fc.high)}/{format_temp(fc.low)}" if fc else ""
+    chance = format_chance(fc.precip_chance) if fc else ""
     narrow = text_width(temps, m.font(19, bold=True)) + m.px(56) > ix1 - ix0
     row_h = m.px(50) + (m.px(40) if narrow else 0)
     if st.weather_enabled:
@@ -63,11 +71,11 @@ def draw_column(c: Canvas, box: Box, day: Day) -> None:
                 align="center",
                 valign="baseline",
             )
-            if fc.precip_chance:
+            if chance:
                 draw_text(
                     c.image,
                     (ix0, y + icon + m.px(22), ix1, y + row_h),
-                    f"{fc.precip_chance}%",
+                    chance,
                     font=m.font(14),
                     fill=BLACK,
                     align="center",
@@ -87,11 +95,11 @@ def draw_column(c: Canvas, box: Box, day: Day) -> None:
                 fill=BLACK,
                 valign="baseline",
             )
-            if fc.precip_chance:
+            if chance:
                 draw_text(
                     c.image,
                     (tx, y + m.px(27), ix1, y + row_h),
-                    f"{fc.precip_chance}%",
+                    chance,
                     font=m.font(16),
                     fill=BLACK,
                     valign="top",
@@ -139,7 +147,11 @@ def draw_portrait(c: Canvas, box: Box) -> None:
         fill=RED,
         valign="baseline",
     )
-    draw_current(c, (half + m.px(30), y + m.px(12), x1 - pad, y + m.px(92)), day)
+    # The weather now beside the date; a named place takes a line under it, so the
+    # block starts higher to keep the icon's size.
+    place_h = place_height(c)
+    wy = y + m.px(12) - min(place_h, m.px(10))
+    draw_current(c, (half + m.px(30), wy, x1 - pad, wy + m.px(80) + place_h), day)
     y += m.px(108)
     hline(c.draw, x0 + pad, x1 - pad, y, BLACK, m.px(2))
     y += m.px(8)
@@ -207,14 +219,35 @@ def draw_row(c: Canvas, box: Box, day: Day) -> None:
                 is_day=True,
                 fill=BLACK,
             )
-            draw_text(
-                c.image,
-                (x0 + pad + icon + m.px(4), iy, x0 + side, iy + icon),
-                f"{format_temp(fc.high)}/{format_temp(fc.low)}",
-                font=m.font(15, bold=True),
-                fill=BLACK,
-                valign="middle",
-            )
+            tx, tx1 = x0 + pad + icon + m.px(4), x0 + side
+            temps = f"{format_temp(fc.high)}/{format_temp(fc.low)}"
+            chance = format_chance(fc.precip_chance)
+            font = m.font(15, bold=True)
+            if text_width(temps, font) > tx1 - tx:
+                font = m.font(13, bold=True)
+            if not chance:
+                draw_text(
+                    c.image, (tx, iy, tx1, iy + icon), temps, font=font, fill=BLACK, valign="middle"
+                )
+            else:
+                # The range above, the chance of rain under it, both beside the icon.
+                mid = iy + icon // 2
+                draw_text(
+                    c.image,
+                    (tx, iy - m.px(2), tx1, mid + m.px(1)),
+                    temps,
+                    font=font,
+                    fill=BLACK,
+                    valign="baseline",
+                )
+                draw_text(
+                    c.image,
+                    (tx, mid + m.px(1), tx1, iy + icon + m.px(4)),
+                    chance,
+                    font=m.font(14),
+                    fill=BLACK,
+                    valign="baseline",
+                )
     EventList(m, st, words, roomy=False, compact=True).draw(
         c.image,
         (x0 + side + m.px(6), y0 + m.px(6), x1 - pad, y1 - m.px(2)),

@@ -9,7 +9,7 @@ from PIL import Image, ImageDraw
 from drivers.palette import BLACK, RED, WHITE
 from homeboard.i18n import Words
 from homeboard.model import BoardState, Event
-from homeboard.render.icons import draw_icon
+from homeboard.render.icons import draw_icon, known_icon
 from homeboard.render.layout.metrics import Box, Metrics, format_time, wrap_text
 from homeboard.render.text import draw_text, text_width
 
@@ -148,7 +148,7 @@ class EventList:
         color = RED if ev.color == "red" else BLACK
         icon = self.bar_h
         draw_icon(
-            image, (x0, y0 + 1, x0 + icon - 2, y0 + icon - 1), ev.icon or "celebration", fill=color
+            image, (x0, y0 + 1, x0 + icon - 2, y0 + icon - 1), known_icon(ev.icon), fill=color
         )
         y = y0
         for i, line in enumerate(lines):

@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 from drivers.palette import BLACK, RED, WHITE
 from homeboard.i18n import Words
 from homeboard.model import BoardState
-from homeboard.render.icons import draw_icon
+from homeboard.render.icons import draw_icon, known_icon
 from homeboard.render.layout.metrics import Box, Canvas, format_when, hline, names_text
-from homeboard.render.text import FontChain, draw_text, text_width
+from homeboard.render.text import FontChain, draw_text, fit_text, text_width
 
 
 def draw_banner(c: Canvas, box: Box) -> None:
@@ -32,7 +32,7 @@ def draw_banner(c: Canvas, box: Box) -> None:
     text_w = min(text_w, avail)
     start = x0 + ((x1 - x0) - (icon + gap + text_w)) // 2
     iy = y0 + (y1 - y0 - icon) // 2
-    draw_icon(c.image, (start, iy, start + icon, iy + icon), special.icon, fill=WHITE)
+    draw_icon(c.image, (start, iy, start + icon, iy + icon), known_icon(special.icon), fill=WHITE)
     draw_text(
         c.image,
         (start + icon + gap, y0, x1 - m.px(16), y1),
@@ -58,7 +58,7 @@ def draw_footer(c: Canvas, box: Box) -> None:
     if left:
         draw_text(c.image, (x, ty0, x1 - pad, y1), left, font=bold, fill=BLACK, valign="middle")
         x += text_width(left, bold) + m.px(12)
-    # Stale and unavailable sources, in red: the household must be able to tell.
+    # Unavailable, cut and stale sources, in red: the household must be able to tell.
     right = x1 - pad
     if st.attribution:
         right -= text_width(" · ".join(st.attribution), font) + m.px(12)
@@ -85,27 +85,35 @@ def draw_footer(c: Canvas, box: Box) -> None:
 
 
 def source_notes(st: BoardState, words: Words, font: FontChain, width: int) -> list[str]:
-    """One note for the unavailable sources and one for the stale ones (oldest time)."""
+    """The footer's red notes: unavailable sources, sources cut at a cap, stale ones.
+
+    One note per kind, sharing ``width``; the stale note gives the OLDEST time any of its
+    sources was fetched, so no source looks newer than it is.
+    """
     tz = ZoneInfo(st.timezone)
-    notes = []
     missing = [s.label for s in st.sources if s.status == "unavailable"]
-    stale = [s for s in st.sources if s.status == "stale" and s.fetched_at is not None]
-    share = width // 2 if missing and stale else width
+    cut = [s.label for s in st.sources if s.cut]
+    # Oldest first: when only some names fit, the ones shown are the ones the time is for.
+    stale = sorted(
+        (s for s in st.sources if s.status == "stale" and s.fetched_at is not None),
+        key=lambda s: s.fetched_at.timestamp() if s.fetched_at else 0.0,
+    )
+    groups: list[tuple[str, list[str], str]] = []  # (template, names, when)
     if missing:
-        probe = words.unavailable.format(name="")
-        notes.append(
-            words.unavailable.format(
-                name=names_text(missing, font, share - text_width(probe, font))
-            )
-        )
+        groups.append((words.unavailable, missing, ""))
+    if cut:
+        groups.append((words.cut, cut, ""))
     if stale:
-        oldest = min(s.fetched_at for s in stale if s.fetched_at is not None)
+        oldest = stale[0].fetched_at
+        assert oldest is not None
         when = format_when(oldest.astimezone(tz), st.date, st.clock, words)
-        probe = words.stale.format(name="", when=when)
-        notes.append(
-            words.stale.format(
-                name=names_text([s.label for s in stale], font, share - text_width(probe, font)),
-                when=when,
-            )
-        )
+        groups.append((words.stale, [s.label for s in stale], when))
+    notes = []
+    for template, names, when in groups:
+        share = width // len(groups)
+        probe = template.format(name="", when=when)
+        room = share - text_width(probe, font)
+        # Cut one long name to its share, so that every kind of note still shows.
+        name = fit_text(names_text(names, font, room), font, max(room, 0))
+        notes.append(template.format(name=name, when=when))
     return notes

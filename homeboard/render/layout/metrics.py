@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Literal
+from typing import Literal, TypeGuard
 
 from PIL import Image, ImageDraw
 
 from homeboard.i18n import Words
 from homeboard.model import BoardState
-from homeboard.render.text import FontChain, fit_text, get_font, text_width
+from homeboard.render.text import (
+    FontChain,
+    cap_text,
+    fit_text,
+    get_font,
+    split_to_fit,
+    text_width,
+)
 
 Box = tuple[int, int, int, int]
 Orientation = Literal["landscape", "portrait"]
@@ -50,11 +58,46 @@ class Canvas:
 # --------------------------------------------------------------------------- #
 
 
+# No air temperature on Earth comes near these in °C or °F: beyond them a number is
+# a fault in the data (or an overflow), and the frame shows it as unknown.
+TEMPERATURE_LIMIT = 300
+
+
+def round_half_away(value: float) -> int:
+    """Round as people do: halves away from zero (18.5 -> 19, -0.5 -> -1, 17.5 -> 18).
+
+    Python's ``round`` rounds halves to even (18.5 -> 18). The value is first rounded to
+    six decimals so that float noise from a unit conversion (64.49999999999999 for 64.5)
+    does not decide which way a half goes.
+    """
+    value = round(value, 6)
+    whole = math.floor(abs(value) + 0.5)
+    return int(math.copysign(whole, value)) if whole else 0
+
+
 def format_temp(value: float | None) -> str:
-    """A temperature as shown: rounded, with a degree sign; a dash when unknown."""
-    if value is None:
+    """A temperature as shown: rounded half away from zero, with a degree sign.
+
+    A dash when unknown, not a number or beyond any real temperature; never "-0°".
+    """
+    if not _is_number(value) or not -TEMPERATURE_LIMIT < value < TEMPERATURE_LIMIT:
         return "–"
-    return f"{round(value)}°"
+    return f"{round_half_away(value)}°"
+
+
+def format_chance(value: float | None) -> str:
+    """A chance of precipitation as shown (``30%``); "" for none, zero or a value not in 0-100."""
+    if not _is_number(value) or not 0 < value <= 100:
+        return ""
+    percent = round_half_away(value)
+    return f"{percent}%" if percent else ""
+
+
+def _is_number(value: object) -> TypeGuard[float]:
+    """True for a finite int or float (not a bool, not NaN, not infinite)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return math.isfinite(value)
 
 
 def format_time(moment: datetime, clock: str) -> str:
@@ -84,8 +127,9 @@ def format_when(moment: datetime, today: date, clock: str, words: Words) -> str:
 
 def wrap_text(text: str, font: FontChain, max_width: int, max_lines: int) -> list[str]:
     """Break ``text`` into at most ``max_lines`` lines at spaces; the last one ends in "…"
-    when text is left over. A word wider than a line is cut like any other text."""
-    words = text.split()
+    when text is left over. A word wider than a line is broken across lines (between whole
+    characters) rather than leaving a line empty; the last line cuts what is left."""
+    words = cap_text(text).split()
     lines: list[str] = []
     while words and len(lines) < max_lines - 1:
         line = words[0]
@@ -94,7 +138,14 @@ def wrap_text(text: str, font: FontChain, max_width: int, max_lines: int) -> lis
             line = f"{line} {words[taken]}"
             taken += 1
         if taken == 1 and text_width(line, font) > max_width:
-            break  # one long word: let the last line cut it
+            # One word wider than the line ("Audiogesteuerte" in a narrow column): fill
+            # this line with as much of it as fits and go on with the rest of it.
+            head, rest = split_to_fit(line, font, max_width, keep=3)
+            if not head:
+                break  # not even one character fits: let the last line cut it
+            lines.append(head)
+            words = [rest, *words[1:]] if rest else words[1:]
+            continue
         lines.append(line)
         words = words[taken:]
     if words:

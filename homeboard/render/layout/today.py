@@ -5,12 +5,13 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from drivers.palette import BLACK, RED
-from homeboard.model import Day, Event
+from homeboard.model import Day, Event, Forecast
 from homeboard.render.icons import draw_icon, draw_weather_icon
 from homeboard.render.layout.events import EventList
 from homeboard.render.layout.metrics import (
     Box,
     Canvas,
+    format_chance,
     format_date,
     format_temp,
     format_when,
@@ -18,7 +19,7 @@ from homeboard.render.layout.metrics import (
     names_text,
     wrap_text,
 )
-from homeboard.render.text import draw_text
+from homeboard.render.text import FontChain, draw_text, text_width
 
 
 def draw_today(c: Canvas, box: Box) -> None:
@@ -46,7 +47,7 @@ def draw_today(c: Canvas, box: Box) -> None:
         valign="baseline",
     )
     y += m.px(72)
-    weather_h = m.px(84)
+    weather_h = m.px(84) + place_height(c)
     draw_current(c, (ix0, y, ix1, y + weather_h), day)
     y += weather_h + m.px(8)
     hline(c.draw, ix0, ix1, y, BLACK, m.px(2))
@@ -87,13 +88,31 @@ def draw_nothing(c: Canvas, box: Box) -> None:
         y += m.px(24)
 
 
+def place_height(c: Canvas) -> int:
+    """The height of the place line under the weather: zero when no place is named."""
+    return c.m.px(20) if c.state.weather_enabled and (c.state.location or "").strip() else 0
+
+
 def draw_current(c: Canvas, box: Box, day: Day) -> None:
+    """The weather now: icon, temperature, today's range and rain; the place under them."""
     m, st = c.m, c.state
     x0, y0, x1, y1 = box
-    icon = y1 - y0
     if not st.weather_enabled:
         draw_text(c.image, box, st.location or "", font=m.font(20), fill=BLACK, valign="middle")
         return
+    place_h = place_height(c)
+    if place_h:
+        # The place the weather is for (location.name), small, under the weather.
+        y1 -= place_h
+        draw_text(
+            c.image,
+            (x0, y1, x1, y1 + place_h),
+            st.location or "",
+            font=m.font(15),
+            fill=BLACK,
+            valign="baseline",
+        )
+    icon = y1 - y0
     cur = st.current
     fc = day.forecast
     if cur is None and fc is None:
@@ -150,18 +169,32 @@ def draw_current(c: Canvas, box: Box, day: Day) -> None:
             valign="top",
         )
         return
-    parts = []
     if fc is not None:
-        parts.append(f"{format_temp(fc.high)} / {format_temp(fc.low)}")
-        if fc.precip_chance:
-            parts.append(f"{fc.precip_chance}%")
+        text, font = _day_summary(c, fc, x1 - tx)
     elif cur is not None and cur.apparent is not None:
-        parts.append(c.words.feels_like.format(temp=format_temp(cur.apparent)))
-    draw_text(
-        c.image,
-        (tx, line_y, x1, y1),
-        "  ".join(parts),
-        font=m.font(18, bold=True),
-        fill=BLACK,
-        valign="top",
-    )
+        text = c.words.feels_like.format(temp=format_temp(cur.apparent))
+        font = m.font(18, bold=True)
+    else:
+        return
+    draw_text(c.image, (tx, line_y, x1, y1), text, font=font, fill=BLACK, valign="top")
+
+
+def _day_summary(c: Canvas, fc: Forecast, width: int) -> tuple[str, FontChain]:
+    """Today's high / low and chance of rain, as roomy as ``width`` allows.
+
+    Tighter spacing first, then smaller sizes: the numbers must be read whole (a chance
+    of rain cut to "3…" says nothing); only when nothing fits does the text get cut.
+    """
+    high, low, chance = format_temp(fc.high), format_temp(fc.low), format_chance(fc.precip_chance)
+    tail = [chance] if chance else []
+    candidates = [
+        "  ".join([f"{high} / {low}", *tail]),
+        "  ".join([f"{high}/{low}", *tail]),
+        " ".join([f"{high}/{low}", *tail]),
+    ]
+    for size in (18, 16, 14):
+        font = c.m.font(size, bold=True)
+        for text in candidates:
+            if text_width(text, font) <= width:
+                return text, font
+    return candidates[-1], font
