@@ -59,6 +59,30 @@ def test_every_days_chance_of_rain_is_shown_whole(panel: str, orientation: str) 
     assert weather_texts and not [s.text for s in weather_texts if s.cut]
 
 
+@pytest.mark.parametrize("panel", PANELS)
+@pytest.mark.parametrize("orientation", ["portrait", "landscape"])
+@pytest.mark.parametrize("days", [4, 7])
+def test_wide_numbers_are_read_whole(panel: str, orientation: str, days: int) -> None:
+    """A cold, wet week: "-13°/-25°" and "100%" in the narrowest places, never cut."""
+    state = Case("x", orientation=orientation, days=days).state()
+    cold = tuple(
+        dataclasses.replace(
+            d, forecast=dataclasses.replace(d.forecast, high=-12.5, low=-25.2, precip_chance=100)
+        )
+        for d in state.days
+        if d.forecast is not None
+    )
+    state = dataclasses.replace(
+        state,
+        days=cold,
+        current=dataclasses.replace(state.current, temperature=-18.6),  # type: ignore[arg-type]
+    )
+    shown = texts_of(state, panel, orientation)
+    numbers = [s for s in shown if "°" in s.asked or "%" in s.asked]
+    assert any("-13°/-25°" in s.text for s in numbers)
+    assert not [s.text for s in numbers if s.cut]
+
+
 @pytest.mark.parametrize(
     ("value", "shown"),
     [

@@ -66,7 +66,7 @@ def draw_column(c: Canvas, box: Box, day: Day) -> None:
                 c.image,
                 (ix0, y + icon, ix1, y + icon + m.px(22)),
                 temps,
-                font=m.font(16, bold=True),
+                font=m.fitting_font(temps, ix1 - ix0, (16, 14, 13, 12), bold=True),
                 fill=BLACK,
                 align="center",
                 valign="baseline",
@@ -222,9 +222,7 @@ def draw_row(c: Canvas, box: Box, day: Day) -> None:
             tx, tx1 = x0 + pad + icon + m.px(4), x0 + side
             temps = f"{format_temp(fc.high)}/{format_temp(fc.low)}"
             chance = format_chance(fc.precip_chance)
-            font = m.font(15, bold=True)
-            if text_width(temps, font) > tx1 - tx:
-                font = m.font(13, bold=True)
+            font = m.fitting_font(temps, tx1 - tx, (15, 14, 13, 12), bold=True)
             if not chance:
                 draw_text(
                     c.image, (tx, iy, tx1, iy + icon), temps, font=font, fill=BLACK, valign="middle"

@@ -38,6 +38,19 @@ class Metrics:
         """A font of design size ``size`` scaled to this panel (``display``: condensed)."""
         return get_font(self.px(size), bold=bold, family="display" if display else "ui")
 
+    def fitting_font(
+        self, text: str, width: int, sizes: tuple[float, ...], *, bold: bool = False
+    ) -> FontChain:
+        """The first of ``sizes`` at which ``text`` fits ``width``, else the last.
+
+        For numbers, which must be read whole: a smaller size beats "-13°/-2…".
+        """
+        for size in sizes:
+            font = self.font(size, bold=bold)
+            if text_width(text, font) <= width:
+                return font
+        return font
+
 
 @dataclass(frozen=True)
 class Canvas:
