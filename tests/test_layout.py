@@ -46,10 +46,15 @@ def _texts(shown: list[Shown]) -> list[str]:
 
 @pytest.mark.parametrize("panel", PANELS)
 @pytest.mark.parametrize("orientation", ["portrait", "landscape"])
-def test_every_days_chance_of_rain_is_shown_whole(panel: str, orientation: str) -> None:
-    """Portrait used to cut today's 30 % to "3…" and showed no chance in its rows."""
+@pytest.mark.parametrize("scenario", ["default", "busy"])
+def test_every_days_chance_of_rain_is_shown_whole(
+    panel: str, orientation: str, scenario: str
+) -> None:
+    """Portrait used to cut today's 30 % to "3…" and showed no chance in its rows (and
+    no forecast at all in a crowded row)."""
     chances = [30, 60, 45, 100]
-    state = _with_chances(Case("x", orientation=orientation).state(), chances)
+    state = Case("x", scenario=scenario, orientation=orientation).state()
+    state = _with_chances(state, chances)
     shown = texts_of(state, panel, orientation)
     for chance in chances:
         holding = [s for s in shown if f"{chance}%" in s.asked]

@@ -177,10 +177,18 @@ def draw_portrait(c: Canvas, box: Box) -> None:
         max(floor, sum(rows.height(1, e) for e in other.events if not e.ended) + m.px(10))
         for other in rest
     ]
-    scale = (y1 - y) / sum(needs)
+    room = y1 - y
+    if sum(needs) <= room or floor * len(needs) > room:
+        shares = [need * room / sum(needs) for need in needs]
+    else:
+        # Crowded: every row keeps its floor (its header and its forecast), and the
+        # events share what is left, so a busy week does not lose its weather.
+        extra = [need - floor for need in needs]
+        spare = room - floor * len(needs)
+        shares = [floor + spare * e / sum(extra) for e in extra]
     edges: list[float] = [y]
-    for need in needs:
-        edges.append(edges[-1] + need * scale)
+    for share in shares:
+        edges.append(edges[-1] + share)
     for other, top, bottom in zip(rest, edges, edges[1:], strict=False):
         ry0, ry1 = round(top), round(bottom)
         hline(c.draw, x0 + pad, x1 - pad, ry0, BLACK)
