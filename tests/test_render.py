@@ -196,7 +196,8 @@ def events(draw: st.DrawFn, day: date) -> Event:
 def states(draw: st.DrawFn) -> BoardState:
     first = date(2026, 1, 1) + timedelta(days=draw(st.integers(0, 3000)))
     n = draw(st.integers(1, 7))
-    temps = st.one_of(st.none(), st.floats(-60, 60, allow_nan=False))
+    # Sources may deliver anything: NaN, infinities and absurd values are drawn too.
+    temps = st.one_of(st.none(), st.floats(-60, 60), st.floats())
     days = []
     for i in range(n):
         d = first + timedelta(days=i)
@@ -209,7 +210,7 @@ def states(draw: st.DrawFn) -> BoardState:
                     category=st.sampled_from(WEATHER_CATEGORIES),
                     high=temps,
                     low=temps,
-                    precip_chance=st.one_of(st.none(), st.integers(0, 100)),
+                    precip_chance=st.one_of(st.none(), st.integers(0, 100), st.floats()),
                 ),
             )
         )
@@ -246,6 +247,7 @@ def states(draw: st.DrawFn) -> BoardState:
             label=draw(text.map(lambda s: s[:20])),
             status=draw(st.sampled_from(["fresh", "stale", "unavailable"])),
             fetched_at=datetime(2026, 1, 1, 8, tzinfo=TZ),
+            cut=draw(st.booleans()),
         )
         for i in range(draw(st.integers(0, 4)))
     )
@@ -261,6 +263,7 @@ def states(draw: st.DrawFn) -> BoardState:
         clock=draw(st.sampled_from(["12h", "24h"])),
         language=draw(st.sampled_from(["en", "de", "fr"])),
         weather_enabled=draw(st.booleans()),
+        location=draw(st.one_of(st.none(), text)),
     )
 
 
