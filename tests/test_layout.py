@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import time
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -340,9 +339,7 @@ def test_whatever_a_source_returns_a_frame_is_drawn(
     panel: str, orientation: str, days: int
 ) -> None:
     state = hostile_state(days)
-    started = time.perf_counter()
     shown = texts_of(state, panel, orientation)
-    assert time.perf_counter() - started < 20  # generous: a frame, not a hang
     frame = render(state, drivers.PANELS[panel], orientation=orientation)  # type: ignore[arg-type]
     assert frame.mode == "P"
     assert {i for _c, i in frame.getcolors(maxcolors=256)} <= {0, 1, 2}
