@@ -277,6 +277,7 @@ HOSTILE_TITLES = (
     "\u200b" * 5000,
     "\u0301" * 3000,
     "\ud7ff\uffff\U0010ffff",
+    "lone \ud800 surrogate",
 )
 HOSTILE_NUMBERS = (math.nan, math.inf, -math.inf, 1e308, -1e308, 99999.0, -0.5)
 
