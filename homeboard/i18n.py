@@ -24,6 +24,7 @@ class Words:
     updated: str  # "Updated {time}"
     stale: str  # "{name} as of {when}"
     unavailable: str  # "{name} unavailable"
+    cut: str  # "{name}: too large, cut" (a source past one of its caps, last good data kept)
     no_events: str
     weather: str  # the weather source's name in notes
     holidays: str  # the public holidays' name in notes
@@ -51,6 +52,7 @@ _EN = Words(
     updated="Updated {time}",
     stale="{name} as of {when}",
     unavailable="{name} unavailable",
+    cut="{name}: too large, cut",
     no_events="Nothing planned",
     weather="Weather",
     holidays="Holidays",
@@ -78,6 +80,7 @@ _DE = Words(
     updated="Stand {time}",
     stale="{name} von {when}",
     unavailable="{name} nicht verfügbar",
+    cut="{name}: zu groß, gekürzt",
     no_events="Nichts geplant",
     weather="Wetter",
     holidays="Feiertage",
@@ -105,6 +108,7 @@ _FR = Words(
     updated="Mis à jour {time}",
     stale="{name} du {when}",
     unavailable="{name} indisponible",
+    cut="{name} : trop volumineux, tronqué",
     no_events="Rien de prévu",
     weather="Météo",
     holidays="Jours fériés",
@@ -132,6 +136,7 @@ _ES = Words(
     updated="Actualizado {time}",
     stale="{name} de {when}",
     unavailable="{name} no disponible",
+    cut="{name}: demasiado grande, recortado",
     no_events="Nada previsto",
     weather="Tiempo",
     holidays="Festivos",
@@ -159,6 +164,7 @@ _NL = Words(
     updated="Bijgewerkt {time}",
     stale="{name} van {when}",
     unavailable="{name} niet beschikbaar",
+    cut="{name}: te groot, ingekort",
     no_events="Niets gepland",
     weather="Weer",
     holidays="Feestdagen",
@@ -186,6 +192,7 @@ _SV = Words(
     updated="Uppdaterad {time}",
     stale="{name} från {when}",
     unavailable="{name} otillgänglig",
+    cut="{name}: för stor, avkortad",
     no_events="Inget planerat",
     weather="Väder",
     holidays="Helgdagar",

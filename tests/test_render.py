@@ -11,14 +11,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from PIL import Image, ImageChops
-from render_cases import CASES, Case
+from PIL import Image, ImageChops, ImageDraw
+from render_cases import CASES, LAYOUT_MODULES, Case
 
 import drivers
-from drivers.palette import PALETTE_RGB
+from drivers.palette import PALETTE_RGB, RED, new_frame
 from homeboard.model import BoardState, Current, Day, Event, Forecast, SourceState, Special
-from homeboard.render import layout as layout_module
 from homeboard.render import render
+from homeboard.render import text as text_module
 from homeboard.render.icons import WEATHER_CATEGORIES
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -30,34 +30,79 @@ def _rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def compare_golden(name: str, actual: Image.Image) -> None:
-    """Compare pixel by pixel with tests/golden/NAME.png; on failure save actual and diff."""
-    path = GOLDEN / f"{name}.png"
+def compare_golden(
+    name: str,
+    actual: Image.Image,
+    *,
+    golden: Path = GOLDEN,
+    output: Path = OUTPUT,
+    update: bool = UPDATE,
+) -> None:
+    """Compare pixel by pixel with GOLDEN/NAME.png; on a difference save actual and diff.
+
+    With ``update`` (HOMEBOARD_UPDATE_GOLDEN=1) a differing golden is rewritten, and the
+    test still fails: an update run is never green, so nobody can mistake a rewrite of
+    every golden for a passing suite. Review the saved diffs and commit the new images.
+    """
+    path = golden / f"{name}.png"
     actual_rgb = _rgb(actual)
-    if UPDATE:
-        GOLDEN.mkdir(exist_ok=True)
-        actual_rgb.save(path)
-        return
-    assert path.exists(), (
-        f"no golden image {path}; create it on purpose with "
-        "HOMEBOARD_UPDATE_GOLDEN=1 ./scripts/test tests/test_render.py"
-    )
-    expected = Image.open(path).convert("RGB")
+    if not path.exists():
+        if update:
+            golden.mkdir(parents=True, exist_ok=True)
+            actual_rgb.save(path)
+            pytest.fail(f"{name}: new golden written to {path}; review it and commit")
+        pytest.fail(
+            f"no golden image {path}; create it on purpose with "
+            "HOMEBOARD_UPDATE_GOLDEN=1 ./scripts/test tests/test_render.py"
+        )
+    with Image.open(path) as stored:
+        expected = stored.convert("RGB")
     if expected.size == actual_rgb.size:
         diff = ImageChops.difference(expected, actual_rgb)
         if diff.getbbox() is None:
+            if update:
+                pytest.fail(f"{name}: golden unchanged (an update run never passes)")
             return
-    OUTPUT.mkdir(exist_ok=True)
-    actual_rgb.save(OUTPUT / f"{name}.actual.png")
+    output.mkdir(parents=True, exist_ok=True)
+    actual_rgb.save(output / f"{name}.actual.png")
     if expected.size == actual_rgb.size:
         # Differing pixels in red on a faded copy of the expected image.
         mask = diff.convert("L").point(lambda v: 255 if v else 0)
         faded = Image.blend(expected, Image.new("RGB", expected.size, "white"), 0.7)
         faded.paste((255, 0, 0), mask=mask)
-        faded.save(OUTPUT / f"{name}.diff.png")
-        count = mask.histogram()[255]
-        pytest.fail(f"{name}: {count} pixels differ from {path}; see {OUTPUT}/{name}.diff.png")
-    pytest.fail(f"{name}: size {actual_rgb.size} != golden {expected.size}")
+        faded.save(output / f"{name}.diff.png")
+        what = f"{mask.histogram()[255]} pixels differ from {path}"
+    else:
+        what = f"size {actual_rgb.size} != golden {expected.size}"
+    if update:
+        actual_rgb.save(path)
+        pytest.fail(f"{name}: golden updated ({what}); review {output}/{name}.diff.png and commit")
+    pytest.fail(f"{name}: {what}; see {output}/{name}.diff.png")
+
+
+def test_an_update_run_is_never_green(tmp_path: Path) -> None:
+    """HOMEBOARD_UPDATE_GOLDEN=1 writes the new image and the diff, and still fails."""
+    golden, output = tmp_path / "golden", tmp_path / "output"
+    old = new_frame((40, 20))
+    new = old.copy()
+    ImageDraw.Draw(new).rectangle((5, 5, 9, 9), fill=RED)
+    # A new golden: written, and the test fails.
+    with pytest.raises(pytest.fail.Exception, match="new golden written"):
+        compare_golden("x", old, golden=golden, output=output, update=True)
+    assert (golden / "x.png").exists()
+    # Unchanged: left alone, and still the test fails.
+    with pytest.raises(pytest.fail.Exception, match="unchanged"):
+        compare_golden("x", old, golden=golden, output=output, update=True)
+    # A changed picture: the golden is rewritten, the diff kept, and the test fails.
+    with pytest.raises(pytest.fail.Exception, match="golden updated.*25 pixels differ"):
+        compare_golden("x", new, golden=golden, output=output, update=True)
+    with Image.open(golden / "x.png") as written:
+        assert ImageChops.difference(written.convert("RGB"), _rgb(new)).getbbox() is None
+    assert (output / "x.diff.png").exists() and (output / "x.actual.png").exists()
+    # Without update the new golden now passes, and the old picture fails.
+    compare_golden("x", new, golden=golden, output=output, update=False)
+    with pytest.raises(pytest.fail.Exception, match="25 pixels differ"):
+        compare_golden("x", old, golden=golden, output=output, update=False)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
@@ -151,7 +196,8 @@ def events(draw: st.DrawFn, day: date) -> Event:
 def states(draw: st.DrawFn) -> BoardState:
     first = date(2026, 1, 1) + timedelta(days=draw(st.integers(0, 3000)))
     n = draw(st.integers(1, 7))
-    temps = st.one_of(st.none(), st.floats(-60, 60, allow_nan=False))
+    # Sources may deliver anything: NaN, infinities and absurd values are drawn too.
+    temps = st.one_of(st.none(), st.floats(-60, 60), st.floats())
     days = []
     for i in range(n):
         d = first + timedelta(days=i)
@@ -164,7 +210,7 @@ def states(draw: st.DrawFn) -> BoardState:
                     category=st.sampled_from(WEATHER_CATEGORIES),
                     high=temps,
                     low=temps,
-                    precip_chance=st.one_of(st.none(), st.integers(0, 100)),
+                    precip_chance=st.one_of(st.none(), st.integers(0, 100), st.floats()),
                 ),
             )
         )
@@ -201,6 +247,7 @@ def states(draw: st.DrawFn) -> BoardState:
             label=draw(text.map(lambda s: s[:20])),
             status=draw(st.sampled_from(["fresh", "stale", "unavailable"])),
             fetched_at=datetime(2026, 1, 1, 8, tzinfo=TZ),
+            cut=draw(st.booleans()),
         )
         for i in range(draw(st.integers(0, 4)))
     )
@@ -216,6 +263,7 @@ def states(draw: st.DrawFn) -> BoardState:
         clock=draw(st.sampled_from(["12h", "24h"])),
         language=draw(st.sampled_from(["en", "de", "fr"])),
         weather_enabled=draw(st.booleans()),
+        location=draw(st.one_of(st.none(), text)),
     )
 
 
@@ -232,7 +280,7 @@ def test_any_state_renders_in_three_colours_inside_its_boxes(
     monkeypatch_module: pytest.MonkeyPatch,
 ) -> None:
     escapes: list[str] = []
-    real = layout_module.draw_text
+    real = text_module.draw_text
 
     def checked(image: Image.Image, box, txt, **kwargs):  # type: ignore[no-untyped-def]
         before = image.copy()
@@ -248,9 +296,16 @@ def test_any_state_renders_in_three_colours_inside_its_boxes(
                 escapes.append(f"{txt!r} box {box} is outside the frame {image.size}")
         return result
 
-    monkeypatch_module.setattr(layout_module, "draw_text", checked)
-    frame = render(state, drivers.PANELS[panel], orientation=orientation)  # type: ignore[arg-type]
-    monkeypatch_module.setattr(layout_module, "draw_text", real)
+    # Every layout module that draws text imported its own reference to draw_text.
+    users = [mod for mod in LAYOUT_MODULES if getattr(mod, "draw_text", None) is real]
+    assert users, "no layout module draws text through draw_text"
+    for mod in users:
+        monkeypatch_module.setattr(mod, "draw_text", checked)
+    try:
+        frame = render(state, drivers.PANELS[panel], orientation=orientation)  # type: ignore[arg-type]
+    finally:
+        for mod in users:
+            monkeypatch_module.setattr(mod, "draw_text", real)
     assert frame.mode == "P"
     assert {i for _c, i in frame.getcolors(maxcolors=256)} <= {0, 1, 2}
     assert not escapes, escapes[:3]

@@ -18,7 +18,9 @@ from homeboard.render.text import (
     ELLIPSIS,
     EMOJI_FACE,
     HEBREW_FACES,
+    MAX_TEXT_CHARS,
     bidi_levels,
+    cap_text,
     clean_text,
     draw_text,
     fit_text,
@@ -27,6 +29,7 @@ from homeboard.render.text import (
     load_font,
     read_cmap,
     shape_arabic,
+    split_to_fit,
     text_width,
 )
 
@@ -234,6 +237,47 @@ def test_fit_text_edge_cases() -> None:
     assert fit_text("line one\nline two", chain, 1000) == "line one line two"
     short = fit_text("Swimming lesson", chain, text_width("Swimming", chain))
     assert short.endswith(ELLIPSIS) and "lesson" not in short
+
+
+def test_a_text_of_two_million_characters_is_measured_cut_and_drawn() -> None:
+    """Pillow refuses strings past a million characters; a calendar title may be longer."""
+    chain = get_font(16)
+    for huge in ("Elternabend " * 180_000, "x" * 2_000_000, "👨‍👩‍👧" * 400_000):
+        assert len(huge) > 1_000_000
+        assert text_width(huge, chain) > 0
+        fitted = fit_text(huge, chain, 300)
+        assert fitted.endswith(ELLIPSIS) and text_width(fitted, chain) <= 300
+        image = new_frame((300, 30))
+        assert draw_text(image, (0, 0, 300, 30), huge, font=chain, fill=BLACK) is not None
+        assert draw_text(image, (0, 0, 300, 30), huge, font=chain, fill=RED, truncate=False)
+
+
+def test_cap_text_keeps_whole_characters() -> None:
+    family = "👨‍👩‍👧"  # five code points
+    capped = cap_text(family * 1000)
+    assert len(capped) <= MAX_TEXT_CHARS
+    assert capped == family * (len(capped) // len(family))
+    assert cap_text("short") == "short"
+    assert cap_text(None) == ""  # type: ignore[arg-type]
+    assert cap_text(42) == "42"  # type: ignore[arg-type]
+    # Far more than the widest box can show at the smallest size drawn.
+    assert text_width("i" * MAX_TEXT_CHARS, get_font(11)) > 2 * 880
+
+
+def test_split_to_fit_splits_between_whole_characters() -> None:
+    chain = get_font(16)
+    head, rest = split_to_fit("Audiogesteuerte", chain, 60)
+    assert head and rest and head + rest == "Audiogesteuerte"
+    assert text_width(head, chain) <= 60 < text_width(head + rest[0], chain)
+    family = "👨‍👩‍👧"
+    head, rest = split_to_fit(family * 10, chain, 50)
+    assert head == family * (len(head) // len(family)) and head + rest == family * 10
+    # No lone letter on the next line: "Kinder" / "gym", not "Kindergy" / "m".
+    width = text_width("Kindergy", chain)
+    assert split_to_fit("Kindergym", chain, width) == ("Kindergy", "m")
+    assert split_to_fit("Kindergym", chain, width, keep=3) == ("Kinder", "gym")
+    assert split_to_fit("Kurz", chain, 200) == ("Kurz", "")
+    assert split_to_fit("Wort", chain, 1) == ("", "Wort")
 
 
 # ----------------------------------------------------------------------------- draw_text

@@ -32,7 +32,7 @@ SCENARIOS: tuple[str, ...] = (
     "busy",  # fifteen events today
     "long",  # 300-character titles, Hebrew, Arabic, emoji and CJK
     "no-weather",  # the weather source has never answered
-    "stale",  # every source failed hours ago: data shown, marked stale
+    "stale",  # every source failed hours ago (one cut at a cap): data shown, marked stale
     "dst",  # the day the clocks change, with a night event across it
 )
 
@@ -270,7 +270,12 @@ def demo_snapshots(
     # show; fetched a minute after that.
     changed = local.replace(minute=local.minute - local.minute % 15, second=0, microsecond=0)
     fetched = changed + timedelta(minutes=1) if changed + timedelta(minutes=1) <= local else changed
+    # Stale: the weather failed five hours ago, the calendars nine, and the Family
+    # calendar grew past a cap (cut, its last good data kept).
+    weather_changed, weather_fetched = changed, fetched
     if scenario == "stale":
+        weather_changed -= timedelta(hours=5)
+        weather_fetched -= timedelta(hours=5)
         changed -= timedelta(hours=9)
         fetched -= timedelta(hours=9)
     snaps: dict[str, Snapshot] = {}
@@ -279,8 +284,8 @@ def demo_snapshots(
             name=WEATHER,
             kind="weather",
             data=_weather(config, today, now),
-            fetched_at=fetched,
-            changed_at=changed,
+            fetched_at=weather_fetched,
+            changed_at=weather_changed,
         )
     else:
         snaps[WEATHER] = Snapshot(
@@ -298,7 +303,8 @@ def demo_snapshots(
             data=tuple(events),
             fetched_at=fetched,
             changed_at=changed,
-            last_error="timed out" if scenario == "stale" else None,
+            last_error=_calendar_error(cal, scenario),
+            cut=scenario == "stale" and cal == "Family",
         )
     snaps[SPECIAL] = Snapshot(
         name=SPECIAL,
@@ -308,6 +314,12 @@ def demo_snapshots(
         changed_at=changed,
     )
     return snaps
+
+
+def _calendar_error(calendar: str, scenario: str) -> str | None:
+    if scenario != "stale":
+        return None
+    return "too large: more than 10 MB" if calendar == "Family" else "timed out"
 
 
 def demo_moment(config: Config, scenario: str = "default") -> datetime:

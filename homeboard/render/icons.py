@@ -206,6 +206,11 @@ def icon_glyph(name: str) -> str:
         raise ValueError(f"unknown icon {name!r}; known icons: {known}") from None
 
 
+def known_icon(name: str | None, default: str = "celebration") -> str:
+    """Return ``name`` if it is a known icon, else ``default`` (data from a cache may be odd)."""
+    return name if isinstance(name, str) and name in ICON_GLYPHS else default
+
+
 def glyph_codepoints() -> dict[str, frozenset[int]]:
     """Return, per bundled icon font file, the code points these tables use (for subsetting)."""
     weather = {cp for pair in WEATHER_GLYPHS.values() for cp in pair}

@@ -83,6 +83,11 @@ _SHAPED_FACES = frozenset((EMOJI_FACE, *HEBREW_FACES, *ARABIC_FACES))
 
 _PALETTE_INDICES = frozenset((WHITE, BLACK, RED))
 
+# The most code points of one text that are ever laid out. The widest box (880 px) holds
+# about 350 of the narrowest glyphs at the smallest size drawn (11 px), and no text is
+# drawn on more than two lines; the rest could never be seen.
+MAX_TEXT_CHARS = 1000
+
 
 # --------------------------------------------------------------------------- font files
 
@@ -319,9 +324,29 @@ def _grapheme_starts(text: str) -> list[int]:
     return starts
 
 
-@functools.lru_cache(maxsize=4096)
+def cap_text(text: str) -> str:
+    """Return ``text`` cut to at most MAX_TEXT_CHARS code points, between whole characters.
+
+    Text comes from outside (a calendar title can be megabytes long, and Pillow refuses
+    strings past a million characters): cap it before anything measures, shapes or caches
+    it. Anything not a string is shown as its ``str()``; None as nothing.
+    """
+    if not isinstance(text, str):
+        text = "" if text is None else str(text)
+    if len(text) <= MAX_TEXT_CHARS:
+        return text
+    head = text[: MAX_TEXT_CHARS + 1]
+    cut = max((s for s in _grapheme_starts(head) if s <= MAX_TEXT_CHARS), default=0)
+    return head[: cut or MAX_TEXT_CHARS]
+
+
 def clean_text(text: str) -> str:
-    """Return ``text`` as it is laid out: NFC, one line, no control characters."""
+    """Return ``text`` as it is laid out: capped, NFC, one line, no control characters."""
+    return _clean_text(cap_text(text))
+
+
+@functools.lru_cache(maxsize=4096)
+def _clean_text(text: str) -> str:
     text = unicodedata.normalize("NFC", text)
     out = []
     for char in text:
@@ -665,6 +690,36 @@ def fit_text(text: str, font: FontChain, max_width: int) -> str:
     if best < 0 or not text[: cuts[best]].strip():
         return ELLIPSIS
     return candidate(cuts[best])
+
+
+def split_to_fit(text: str, font: FontChain, max_width: int, *, keep: int = 1) -> tuple[str, str]:
+    """Split ``text`` into its longest head that is at most ``max_width`` wide, and the rest.
+
+    Splits only between user-perceived characters, leaving at least ``keep`` of them to the
+    rest when there is a rest (no lone letter on the next line) and the head keeps one;
+    the head is "" when not even the first character fits. Breaks a word too long for a
+    line across two lines.
+    """
+    text = clean_text(text)
+    if text_width(text, font) <= max_width:
+        return text, ""
+    cuts = _grapheme_starts(text)[1:]
+    low, high = 0, len(cuts) - 1
+    best = -1
+    while low <= high:
+        mid = (low + high) // 2
+        if text_width(text[: cuts[mid]], font) <= max_width:
+            best = mid
+            low = mid + 1
+        else:
+            high = mid - 1
+    while best >= 0 and text_width(text[: cuts[best]], font) > max_width:
+        best -= 1
+    if best < 0:
+        return "", text
+    # cuts[best] is the start of character best + 1; len(cuts) + 1 characters in all.
+    best = max(0, min(best, len(cuts) - keep))
+    return text[: cuts[best]], text[cuts[best] :]
 
 
 # --------------------------------------------------------------------------- drawing
