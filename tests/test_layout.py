@@ -353,3 +353,48 @@ def test_whatever_a_source_returns_a_frame_is_drawn(
     # The footer still says what is wrong, in red.
     assert any(s.fill == RED for s in shown if s.box[1] >= frame.height - 30)
     assert any(s.fill == BLACK for s in shown)
+
+
+@pytest.mark.parametrize("panel", PANELS)
+def test_a_crowded_portrait_week_keeps_every_days_header_in_its_own_row(panel: str) -> None:
+    """A busy today and one busy day used to squeeze the quiet days' rows below their
+    header: dates overlapped the next row and the last day's date fell off the frame."""
+
+    def timed(day: date, n: int) -> tuple[Event, ...]:
+        start = datetime.combine(day, datetime.min.time(), TZ) + timedelta(hours=8)
+        return tuple(
+            Event(
+                title=f"Event {i}",
+                start=start + timedelta(minutes=i),
+                end=start + timedelta(hours=1, minutes=i),
+                all_day=False,
+                calendar="c",
+                label="",
+                color="black",
+            )
+            for i in range(n)
+        )
+
+    counts = [9, 0, 0, 0, 18, 7, 0]
+    days = tuple(
+        Day(date=DAY + timedelta(days=i), forecast=None, events=timed(DAY + timedelta(days=i), n))
+        for i, n in enumerate(counts)
+    )
+    state = BoardState(date=DAY, timezone="Europe/Berlin", days=days, weather_enabled=False)
+    shown = texts_of(state, panel, "portrait")
+    frame_h = max(drivers.PANELS[panel].size)  # portrait: the long side is the height
+    words = WORDS["en"]
+    headers = []
+    for day in days[1:]:
+        weekday = next(s for s in shown if s.asked == words.days_short[day.date.weekday()])
+        dated = next(
+            s
+            for s in shown
+            if s.asked.endswith(f" {day.date.day}")
+            and s.box[0] == weekday.box[0]
+            and s.box[1] > weekday.box[1]
+        )
+        assert dated.box[3] <= frame_h, f"{dated.asked} falls off the frame ({panel})"
+        headers.append((weekday.box[1], dated.box[3], dated.asked))
+    for (_, bottom, name), (top, _, nxt) in zip(headers, headers[1:], strict=False):
+        assert bottom <= top, f"{name}'s date runs into {nxt}'s row ({panel})"

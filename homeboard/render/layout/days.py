@@ -161,7 +161,11 @@ def draw_portrait(c: Canvas, box: Box) -> None:
     # Today takes what its events need (at least two lines), and at most half of
     # what is left; the other days share the rest.
     need = sum(today_list.height(1, e) for e in events) + m.px(8)
+    # Every other day keeps at least its header (weekday and date): today gives way.
+    head = m.px(58)
     today_h = (y1 - y) if not rest else max(m.px(60), min(need, round((y1 - y) * 0.5)))
+    if rest:
+        today_h = max(m.px(40), min(today_h, (y1 - y) - head * len(rest)))
     if events:
         today_list.draw(c.image, (x0 + pad, y, x1 - pad, y + today_h - m.px(4)), events)
     else:
@@ -178,14 +182,16 @@ def draw_portrait(c: Canvas, box: Box) -> None:
         for other in rest
     ]
     room = y1 - y
-    if sum(needs) <= room or floor * len(needs) > room:
+    if sum(needs) <= room:
         shares = [need * room / sum(needs) for need in needs]
     else:
-        # Crowded: every row keeps its floor (its header and its forecast), and the
-        # events share what is left, so a busy week does not lose its weather.
-        extra = [need - floor for need in needs]
-        spare = room - floor * len(needs)
-        shares = [floor + spare * e / sum(extra) for e in extra]
+        # Crowded: every row keeps its floor (its header and its forecast, or at
+        # least its header when even that does not fit), and the events share what
+        # is left, so a busy week does not lose its weather or its dates.
+        base = floor if floor * len(needs) <= room else min(head, room / len(needs))
+        extra = [need - base for need in needs]
+        spare = room - base * len(needs)
+        shares = [base + spare * e / sum(extra) for e in extra]
     edges: list[float] = [y]
     for share in shares:
         edges.append(edges[-1] + share)
@@ -208,13 +214,14 @@ def draw_row(c: Canvas, box: Box, day: Day) -> None:
         fill=BLACK,
         valign="baseline",
     )
-    draw_text(
-        c.image,
-        (x0 + pad, y0 + m.px(34), x0 + side, y0 + m.px(54)),
-        format_date(day.date, words, st.language),
-        font=m.font(15),
-        fill=BLACK,
-    )
+    if y0 + m.px(54) <= y1:
+        draw_text(
+            c.image,
+            (x0 + pad, y0 + m.px(34), x0 + side, y0 + m.px(54)),
+            format_date(day.date, words, st.language),
+            font=m.font(15),
+            fill=BLACK,
+        )
     fc = day.forecast
     if st.weather_enabled and fc is not None:
         icon = m.px(34)
