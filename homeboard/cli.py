@@ -466,6 +466,17 @@ def status(obj: CliContext, as_json: bool) -> None:
     click.echo(f"counters: {counters}")
 
 
+@cli.command()
+@config_option
+@click.pass_obj
+def web(obj: CliContext) -> None:
+    """Serve the household page (web.listen; web.password_file locks it)."""
+    config = obj.load()  # a bad config (an open page on the network) exits 2 here
+    from homeboard.web import serve
+
+    serve(config)
+
+
 @cli.group()
 def display() -> None:
     """Drive the configured display directly (test pattern, clear)."""
