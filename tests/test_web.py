@@ -26,7 +26,6 @@ from webkit import PASSWORD, ThreadedServer, WebProcess, web_config
 
 from homeboard.app import build_app
 from homeboard.config import Config, load_config
-from homeboard.model import Snapshot
 from homeboard.service import refresh, show_on_panel
 from homeboard.web.app import SECURITY_HEADERS, create_app
 from homeboard.web.security import MAX_FAILURES
@@ -49,8 +48,9 @@ class Page:
 
     def login(self, session: requests.Session | None = None) -> requests.Session:
         session = session or requests.Session()
-        resp = session.post(self.url + "/login", data={"password": PASSWORD},
-                            allow_redirects=False, timeout=5)
+        resp = session.post(
+            self.url + "/login", data={"password": PASSWORD}, allow_redirects=False, timeout=5
+        )
         assert resp.status_code == 303, resp.text
         return session
 
@@ -111,19 +111,28 @@ def test_without_a_session_only_the_login_form_and_healthz(page: Page) -> None:
 
 
 def test_login_sets_a_signed_httponly_samesite_strict_cookie(page: Page) -> None:
-    resp = requests.post(page.url + "/login", data={"password": PASSWORD},
-                         allow_redirects=False, timeout=5)
+    resp = requests.post(
+        page.url + "/login", data={"password": PASSWORD}, allow_redirects=False, timeout=5
+    )
     assert resp.status_code == 303
     cookie = resp.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
     value = resp.cookies["homeboard_session"]
     # The board's data are only reachable with this cookie, and a forged one is refused.
-    assert requests.get(page.url + "/status.json", cookies={"homeboard_session": value},
-                        timeout=5).status_code == 200
+    assert (
+        requests.get(
+            page.url + "/status.json", cookies={"homeboard_session": value}, timeout=5
+        ).status_code
+        == 200
+    )
     payload, rest = value.split(".", 1)
     forged = payload[:-2] + ("AA" if payload[-2:] != "AA" else "BB") + "." + rest
-    assert requests.get(page.url + "/status.json", cookies={"homeboard_session": forged},
-                        timeout=5).status_code == 401
+    assert (
+        requests.get(
+            page.url + "/status.json", cookies={"homeboard_session": forged}, timeout=5
+        ).status_code
+        == 401
+    )
 
 
 def test_a_wrong_password_is_refused_and_repeated_ones_get_429(page: Page) -> None:
@@ -132,8 +141,10 @@ def test_a_wrong_password_is_refused_and_repeated_ones_get_429(page: Page) -> No
         resp = session.post(page.url + "/login", data={"password": "guess"}, timeout=5)
         assert resp.status_code == 401
         assert "Wrong password" in resp.text
-        assert "homeboard_session" not in session.cookies or \
-            session.get(page.url + "/status.json", timeout=5).status_code == 401
+        assert (
+            "homeboard_session" not in session.cookies
+            or session.get(page.url + "/status.json", timeout=5).status_code == 401
+        )
     blocked = session.post(page.url + "/login", data={"password": PASSWORD}, timeout=5)
     assert blocked.status_code == 429  # even the right one, for a while
     assert int(blocked.headers["Retry-After"]) > 60
@@ -151,8 +162,9 @@ def test_refresh_needs_the_pages_csrf_token(page: Page) -> None:
     # Another session's token does not do either.
     other = page.login(requests.Session())
     other_token = csrf_of(other.get(page.url + "/", timeout=5).text)
-    resp = session.post(page.url + "/refresh", data={"csrf_token": other_token},
-                        allow_redirects=False, timeout=5)
+    resp = session.post(
+        page.url + "/refresh", data={"csrf_token": other_token}, allow_redirects=False, timeout=5
+    )
     assert resp.status_code == 403
     assert page.redis.client().llen(QUEUE) == 0
     # Log out needs it too.
@@ -162,13 +174,21 @@ def test_refresh_needs_the_pages_csrf_token(page: Page) -> None:
 def test_a_form_sent_from_another_site_is_refused(page: Page) -> None:
     session = page.login()
     token = csrf_of(session.get(page.url + "/", timeout=5).text)
-    resp = session.post(page.url + "/refresh", data={"csrf_token": token},
-                        headers={"Origin": "http://evil.example"}, allow_redirects=False,
-                        timeout=5)
+    resp = session.post(
+        page.url + "/refresh",
+        data={"csrf_token": token},
+        headers={"Origin": "http://evil.example"},
+        allow_redirects=False,
+        timeout=5,
+    )
     assert resp.status_code == 403
-    resp = requests.post(page.url + "/login", data={"password": PASSWORD},
-                         headers={"Sec-Fetch-Site": "cross-site"}, allow_redirects=False,
-                         timeout=5)
+    resp = requests.post(
+        page.url + "/login",
+        data={"password": PASSWORD},
+        headers={"Sec-Fetch-Site": "cross-site"},
+        allow_redirects=False,
+        timeout=5,
+    )
     assert resp.status_code == 403
     assert page.redis.client().llen(QUEUE) == 0
 
@@ -176,8 +196,9 @@ def test_a_form_sent_from_another_site_is_refused(page: Page) -> None:
 def test_logout_ends_the_session(page: Page) -> None:
     session = page.login()
     token = csrf_of(session.get(page.url + "/", timeout=5).text)
-    assert session.post(page.url + "/logout", data={"csrf_token": token},
-                        timeout=5).status_code == 200
+    assert (
+        session.post(page.url + "/logout", data={"csrf_token": token}, timeout=5).status_code == 200
+    )
     assert session.get(page.url + "/status.json", timeout=5).status_code == 401
     assert re.search(r'type="password"', session.get(page.url + "/", timeout=5).text)
 
@@ -205,41 +226,62 @@ def test_every_answer_carries_the_security_headers(page: Page) -> None:
 
 
 def test_without_a_password_file_the_page_is_for_this_machine_only(
-        tmp_path: Path, redis_server: RedisServer) -> None:
+    tmp_path: Path, redis_server: RedisServer
+) -> None:
     with serve(tmp_path, redis_server, password=False) as page:
         page.refresh_board()
         resp = requests.get(page.url + "/", timeout=5)
         assert resp.status_code == 200 and "frame.png" in resp.text  # no login here
         assert 'type="password"' not in resp.text
         # A name other than localhost (DNS rebinding), or a proxy in front: refused.
-        assert requests.get(page.url + "/", headers={"Host": "homeboard.example"},
-                            timeout=5).status_code == 403
-        assert requests.get(page.url + "/status.json",
-                            headers={"X-Forwarded-For": "203.0.113.9"},
-                            timeout=5).status_code == 403
+        assert (
+            requests.get(
+                page.url + "/", headers={"Host": "homeboard.example"}, timeout=5
+            ).status_code
+            == 403
+        )
+        assert (
+            requests.get(
+                page.url + "/status.json", headers={"X-Forwarded-For": "203.0.113.9"}, timeout=5
+            ).status_code
+            == 403
+        )
 
 
 def run_web(config: Path, timeout: float = 20) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "homeboard", "web", "--config", str(config)],
-                          capture_output=True, text=True, timeout=timeout,
-                          env=clean_environment())
+    return subprocess.run(
+        [sys.executable, "-m", "homeboard", "web", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=clean_environment(),
+    )
 
 
 def test_a_page_on_the_network_without_password_is_a_config_error(
-        tmp_path: Path, redis_server: RedisServer) -> None:
+    tmp_path: Path, redis_server: RedisServer
+) -> None:
     path = web_config(tmp_path, redis_server.url, port=free_port(), password=False)
     path.write_text(path.read_text().replace("listen: 127.0.0.1:", "listen: 0.0.0.0:"))
     result = run_web(path)
     assert result.returncode == 2
-    assert re.search(r"config\.yaml:\d+: web\.listen: '0\.0\.0\.0' is reachable from other "
-                     r"machines: set web\.password_file", result.stderr)
-    check = subprocess.run([sys.executable, "-m", "homeboard", "check-config", "--config",
-                            str(path)], capture_output=True, text=True, env=clean_environment())
+    assert re.search(
+        r"config\.yaml:\d+: web\.listen: '0\.0\.0\.0' is reachable from other "
+        r"machines: set web\.password_file",
+        result.stderr,
+    )
+    check = subprocess.run(
+        [sys.executable, "-m", "homeboard", "check-config", "--config", str(path)],
+        capture_output=True,
+        text=True,
+        env=clean_environment(),
+    )
     assert check.returncode == 2
 
 
 def test_a_missing_or_empty_password_file_exits_2_and_the_password_is_never_shown(
-        tmp_path: Path, redis_server: RedisServer) -> None:
+    tmp_path: Path, redis_server: RedisServer
+) -> None:
     path = web_config(tmp_path, redis_server.url, port=free_port())
     secret = tmp_path / "web-password"
     secret.unlink()
@@ -251,8 +293,9 @@ def test_a_missing_or_empty_password_file_exits_2_and_the_password_is_never_show
     assert result.returncode == 2 and "is empty" in result.stderr
 
     secret.write_text(PASSWORD + "\n")
-    web = WebProcess(path, tmp_path / "web.log", int(path.read_text().split(
-        "listen: 127.0.0.1:")[1].split()[0])).start()
+    web = WebProcess(
+        path, tmp_path / "web.log", int(path.read_text().split("listen: 127.0.0.1:")[1].split()[0])
+    ).start()
     try:
         requests.post(web.url + "/login", data={"password": "wrong"}, timeout=5)
         session = requests.Session()
@@ -277,8 +320,10 @@ def frame_of(session: requests.Session, url: str) -> Image.Image:
 
 
 def same_picture(a: Image.Image, b: Image.Image) -> bool:
-    return a.size == b.size and ImageChops.difference(
-        a.convert("RGB"), b.convert("RGB")).getbbox() is None
+    return (
+        a.size == b.size
+        and ImageChops.difference(a.convert("RGB"), b.convert("RGB")).getbbox() is None
+    )
 
 
 def test_the_frame_is_what_the_panel_shows_whatever_pushed_it(page: Page) -> None:
@@ -309,8 +354,9 @@ def test_an_unchanged_frame_costs_a_304(page: Page) -> None:
     page.refresh_board()
     session = page.login()
     first = session.get(page.url + "/frame.png", timeout=5)
-    again = session.get(page.url + "/frame.png", headers={"If-None-Match": first.headers["ETag"]},
-                        timeout=5)
+    again = session.get(
+        page.url + "/frame.png", headers={"If-None-Match": first.headers["ETag"]}, timeout=5
+    )
     assert again.status_code == 304 and again.content == b""
 
 
@@ -320,16 +366,17 @@ def test_a_portrait_board_is_shown_upright(tmp_path: Path, redis_server: RedisSe
         assert frame_of(page.login(), page.url).size == (480, 800)
 
 
-def test_the_page_says_each_source_in_plain_words(tmp_path: Path, redis_server: RedisServer,
-                                                  httpserver: HTTPServer) -> None:
+def test_the_page_says_each_source_in_plain_words(
+    tmp_path: Path, redis_server: RedisServer, httpserver: HTTPServer
+) -> None:
     httpserver.expect_request("/family.ics").respond_with_data(
-        "Unauthorized", status=401, content_type="text/plain")
-    calendar = ("calendars:\n  - name: Family\n    ics_url: "
-                f"{httpserver.url_for('/family.ics')}\n")
+        "Unauthorized", status=401, content_type="text/plain"
+    )
+    calendar = f"calendars:\n  - name: Family\n    ics_url: {httpserver.url_for('/family.ics')}\n"
     with serve(tmp_path, redis_server, extra=calendar) as page:
         assert page.refresh_board() == "pushed"  # a failing source never blanks the board
         html = page.login().get(page.url + "/", timeout=5).text
-    assert "Family</b>: <span class=\"status\">no data</span>, never fetched" in html
+    assert 'Family</b>: <span class="status">no data</span>, never fetched' in html
     assert "the server said 401 (not authorised): check the password file" in html
     assert "Last refreshes" in html and "new frame" in html and "manual" in html
     assert re.search(r"fetch \d+\.\d s, render \d+\.\d s, push \d+\.\d s", html)
@@ -448,8 +495,10 @@ def test_redis_down_gives_a_page_that_says_so_and_503_on_healthz(page: Page) -> 
     assert session.get(page.url + "/status.json", timeout=10).status_code == 503
     assert session.get(page.url + "/frame.png", timeout=10).status_code in (200, 503)
     token = "x"
-    assert session.post(page.url + "/refresh", data={"csrf_token": token},
-                        timeout=10).status_code == 403
+    assert (
+        session.post(page.url + "/refresh", data={"csrf_token": token}, timeout=10).status_code
+        == 403
+    )
     assert time.monotonic() - started < 5  # never hangs on the dead Redis
     page.redis.start()
     assert session.get(page.url + "/", timeout=5).status_code == 200  # back by itself
@@ -481,8 +530,18 @@ def test_the_web_unit_is_hardened_like_the_service() -> None:
         return out
 
     service, web = directives("homeboard.service"), directives("homeboard-web.service")
-    needs_not = {"StateDirectory", "ReadWritePaths", "SupplementaryGroups", "ExecStart",
-                 "Description", "TimeoutStopSec", "KillMode", "MemoryMax", "Wants", "After"}
+    needs_not = {
+        "StateDirectory",
+        "ReadWritePaths",
+        "SupplementaryGroups",
+        "ExecStart",
+        "Description",
+        "TimeoutStopSec",
+        "KillMode",
+        "MemoryMax",
+        "Wants",
+        "After",
+    }
     for key, value in service.items():
         if key not in needs_not:
             assert web.get(key) == value, key

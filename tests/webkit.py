@@ -15,8 +15,16 @@ from boardkit import TZ, clean_environment
 PASSWORD = "correct horse battery"
 
 
-def web_config(tmp_path: Path, redis_url: str, *, port: int, password: bool = True,
-               extra: str = "", web_extra: str = "", board: str = "test") -> Path:
+def web_config(
+    tmp_path: Path,
+    redis_url: str,
+    *,
+    port: int,
+    password: bool = True,
+    extra: str = "",
+    web_extra: str = "",
+    board: str = "test",
+) -> Path:
     """A board config (mock display, no weather: no network) with ``web.listen`` on ``port``."""
     path = tmp_path / "config.yaml"
     web = f"web:\n  listen: 127.0.0.1:{port}\n"
@@ -24,7 +32,8 @@ def web_config(tmp_path: Path, redis_url: str, *, port: int, password: bool = Tr
         secret = tmp_path / "web-password"
         secret.write_text(PASSWORD + "\nsecond line is ignored\n", encoding="utf-8")
         web += f"  password_file: {secret}\n"
-    path.write_text(f"""board: {board}
+    path.write_text(
+        f"""board: {board}
 timezone: {TZ}
 display:
   driver: mock
@@ -35,7 +44,9 @@ schedule:
   refresh_timeout: 20s
   lock_timeout: 30s
 redis_url: {redis_url}
-{web}{web_extra}{extra}""", encoding="utf-8")
+{web}{web_extra}{extra}""",
+        encoding="utf-8",
+    )
     return path
 
 
@@ -46,9 +57,9 @@ class ThreadedServer:
         import waitress.server
 
         self.port = port
-        self.server = waitress.server.create_server(app, listen=f"127.0.0.1:{port}",
-                                                    threads=4,
-                                                    clear_untrusted_proxy_headers=False)
+        self.server = waitress.server.create_server(
+            app, listen=f"127.0.0.1:{port}", threads=4, clear_untrusted_proxy_headers=False
+        )
         self.thread = threading.Thread(target=self.server.run, name="waitress", daemon=True)
 
     @property
@@ -90,12 +101,14 @@ class WebProcess:
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "homeboard", "web", "--config", str(self.config)],
-                stdout=log, stderr=subprocess.STDOUT, env=clean_environment())
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=clean_environment(),
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise AssertionError(f"homeboard web exited {self.proc.returncode}: "
-                                     + self.log())
+                raise AssertionError(f"homeboard web exited {self.proc.returncode}: " + self.log())
             try:
                 requests.get(self.url + "/healthz", timeout=1)
                 return self

@@ -35,14 +35,27 @@ def serve(config: Config) -> None:
     password = read_password(web.password_file) if web.password_file is not None else None
     if password is None and not _is_loopback(web.host):
         # The loader refuses this already; a Config built in code must not slip through.
-        raise ConfigError([f"{where}: web.listen: '{web.host}' is reachable from other "
-                           "machines: set web.password_file"])
+        raise ConfigError(
+            [
+                f"{where}: web.listen: '{web.host}' is reachable from other "
+                "machines: set web.password_file"
+            ]
+        )
     app = create_app(config, password=password)
-    log.info("household page on http://%s/ (%s)", web.listen,
-             "password required" if password else "no password: this machine only")
+    log.info(
+        "household page on http://%s/ (%s)",
+        web.listen,
+        "password required" if password else "no password: this machine only",
+    )
     try:
-        waitress.serve(app, listen=web.listen, threads=THREADS, ident="homeboard",
-                       clear_untrusted_proxy_headers=False, _quiet=True)
+        waitress.serve(
+            app,
+            listen=web.listen,
+            threads=THREADS,
+            ident="homeboard",
+            clear_untrusted_proxy_headers=False,
+            _quiet=True,
+        )
     except OSError as exc:
         raise HomeboardError(f"cannot listen on {web.listen}: {exc.strerror or exc}") from None
 

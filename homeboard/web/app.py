@@ -60,8 +60,13 @@ SECURITY_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Cross-Origin-Resource-Policy": "same-origin",
 }
-PROXY_HEADERS = ("X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "Forwarded",
-                 "X-Real-IP")
+PROXY_HEADERS = (
+    "X-Forwarded-For",
+    "X-Forwarded-Host",
+    "X-Forwarded-Proto",
+    "Forwarded",
+    "X-Real-IP",
+)
 #: Paths served without a session: the login form (with its style sheet) and /healthz.
 OPEN_PATHS = ("/", "/login", "/healthz", "/static/page.css")
 
@@ -70,9 +75,12 @@ def web_redis(url: str) -> Redis:
     """A Redis client that gives up within seconds (the page must never hang on Redis)."""
     import redis
 
-    return redis.Redis.from_url(url, socket_timeout=REDIS_SOCKET_TIMEOUT,
-                                socket_connect_timeout=REDIS_CONNECT_TIMEOUT,
-                                health_check_interval=15)
+    return redis.Redis.from_url(
+        url,
+        socket_timeout=REDIS_SOCKET_TIMEOUT,
+        socket_connect_timeout=REDIS_CONNECT_TIMEOUT,
+        health_check_interval=15,
+    )
 
 
 class BoardSessions(SecureCookieSessionInterface):
@@ -87,9 +95,13 @@ class BoardSessions(SecureCookieSessionInterface):
         if secret is None:
             return None
         return URLSafeTimedSerializer(
-            secret, salt=self.salt, serializer=self.serializer,
-            signer_kwargs={"key_derivation": self.key_derivation,
-                           "digest_method": self.digest_method},
+            secret,
+            salt=self.salt,
+            serializer=self.serializer,
+            signer_kwargs={
+                "key_derivation": self.key_derivation,
+                "digest_method": self.digest_method,
+            },
         )
 
 
@@ -120,10 +132,14 @@ def frame_png(meta: dict[str, Any], packed: bytes) -> bytes:
     return out.getvalue()
 
 
-def create_app(config: Config, *, password: str | None,
-               redis_client: Redis | None = None,
-               clock: Callable[[], datetime] | None = None,
-               throttle: Throttle | None = None) -> Flask:
+def create_app(
+    config: Config,
+    *,
+    password: str | None,
+    redis_client: Redis | None = None,
+    clock: Callable[[], datetime] | None = None,
+    throttle: Throttle | None = None,
+) -> Flask:
     """The page's WSGI app for one board (``password`` None: open, loopback only)."""
     import redis
 
@@ -141,7 +157,7 @@ def create_app(config: Config, *, password: str | None,
     from homeboard.i18n import words_for
 
     board_words = words_for(config.language)
-    names = {"days": board_words.days_short, "months": board_words.months_short}
+    days, months = board_words.days_short, board_words.months_short
     lang = config.language.replace("_", "-")
 
     web.config.update(
@@ -154,17 +170,22 @@ def create_app(config: Config, *, password: str | None,
         SEND_FILE_MAX_AGE_DEFAULT=3600,
         TEMPLATES_AUTO_RELOAD=False,
     )
-    web.session_interface = BoardSessions(
-        SessionKey(client, store.key("web:secret"), password))
+    web.session_interface = BoardSessions(SessionKey(client, store.key("web:secret"), password))
     if config.web.behind_proxy:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         web.wsgi_app = ProxyFix(web.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
 
     def page(template: str, status: int = 200, **values: Any) -> Response:
-        html = render_template(template, words=words, lang=lang, board=config.board,
-                               csrf=session.get("csrf", ""), open_mode=password is None,
-                               **values)
+        html = render_template(
+            template,
+            words=words,
+            lang=lang,
+            board=config.board,
+            csrf=session.get("csrf", ""),
+            open_mode=password is None,
+            **values,
+        )
         return Response(html, status=status, mimetype="text/html")
 
     def refused(status: int, text: str) -> Response:
@@ -188,19 +209,22 @@ def create_app(config: Config, *, password: str | None,
             # Open mode is for this machine only: no proxy in front (it would open the page
             # to the network) and no foreign Host (a DNS-rebinding page in a browser here).
             if any(h in request.headers for h in PROXY_HEADERS):
-                return refused(403, "This page has no password, so it is served to this "
-                                    "machine only: set web.password_file to reach it "
-                                    "through a proxy.")
+                return refused(
+                    403,
+                    "This page has no password, so it is served to this "
+                    "machine only: set web.password_file to reach it "
+                    "through a proxy.",
+                )
             if not is_loopback_host(request.host):
-                return refused(403, "This page has no password and answers to localhost "
-                                    "only.")
+                return refused(403, "This page has no password and answers to localhost only.")
         if request.method == "POST":
             # Browsers say where a form came from; a form on another site is refused even
             # before its (missing) CSRF token is looked at.
             site = request.headers.get("Sec-Fetch-Site")
             origin = request.headers.get("Origin")
-            if site == "cross-site" or (origin and origin != "null"
-                                        and origin.split("://", 1)[-1] != request.host):
+            if site == "cross-site" or (
+                origin and origin != "null" and origin.split("://", 1)[-1] != request.host
+            ):
                 return refused(403, "Refused: this form was sent from another site.")
         if password is None and not signed_in() and has_session():
             start_session()
@@ -230,12 +254,17 @@ def create_app(config: Config, *, password: str | None,
         except redis.RedisError as exc:
             log.warning("Redis did not answer: %s", type(exc).__name__)
             return page("down.html", 503)
-        view = page_view(doc, meta, tz=tz, clock=config.clock, words=words, **names)
+        view = page_view(
+            doc, meta, tz=tz, clock=config.clock, words=words, days=days, months=months
+        )
         note = session.pop("note", None)
-        return page("board.html", view=view, frame=meta,
-                    request_note=_request_note(state, note, moment),
-                    reload=PAGE_RELOAD_PENDING if state is not None and state.pending
-                    else PAGE_RELOAD)
+        return page(
+            "board.html",
+            view=view,
+            frame=meta,
+            request_note=_request_note(state, note, moment),
+            reload=PAGE_RELOAD_PENDING if state is not None and state.pending else PAGE_RELOAD,
+        )
 
     def _request_note(state: Any, note: str | None, moment: datetime) -> tuple[str, str] | None:
         """(CSS class, sentence) about the last 'refresh now'."""
@@ -244,7 +273,7 @@ def create_app(config: Config, *, password: str | None,
         def when(at: datetime | None) -> str:
             if at is None:
                 return "?"
-            return when_text(at, moment, tz, config.clock, words, **names)
+            return when_text(at, moment, tz, config.clock, words, days=days, months=months)
 
         if note == "failed":
             return "bad", words.refresh_no_redis
@@ -294,9 +323,14 @@ def create_app(config: Config, *, password: str | None,
 
     def check_csrf() -> None:
         if not tokens_match(request.form.get("csrf_token"), session.get("csrf")):
-            abort(Response("Refused: the form's security token is missing or wrong; "
-                           "reload the page and try again.\n", status=403,
-                           mimetype="text/plain"))
+            abort(
+                Response(
+                    "Refused: the form's security token is missing or wrong; "
+                    "reload the page and try again.\n",
+                    status=403,
+                    mimetype="text/plain",
+                )
+            )
 
     @web.post("/logout")
     def logout() -> Response:
@@ -367,8 +401,11 @@ def create_app(config: Config, *, password: str | None,
             recent = store.recent()
         except redis.RedisError:
             return refused(503, "unhealthy")
-        return refused(200, "ok") if _recent_success(recent, now(), config) else \
-            refused(503, "unhealthy")
+        return (
+            refused(200, "ok")
+            if _recent_success(recent, now(), config)
+            else refused(503, "unhealthy")
+        )
 
     @web.errorhandler(404)
     def not_found(_exc: Exception) -> Response:
@@ -390,8 +427,12 @@ def create_app(config: Config, *, password: str | None,
             return exc.get_response()  # type: ignore[return-value]
         if isinstance(exc, redis.RedisError):
             return page("down.html", 503)
-        log.error("household page: unexpected %s on %s", type(exc).__name__, request.path,
-                  exc_info=log.isEnabledFor(logging.DEBUG))
+        log.error(
+            "household page: unexpected %s on %s",
+            type(exc).__name__,
+            request.path,
+            exc_info=log.isEnabledFor(logging.DEBUG),
+        )
         return refused(500, "Something went wrong; the journal has the details.")
 
     return web

@@ -58,10 +58,9 @@ def _parse(text: Any) -> datetime | None:
 class RefreshRequests:
     """Sends 'refresh now' requests for one board and tells how they went."""
 
-    def __init__(self, config: Config, *,
-                 sender: Callable[[Config], Celery] | None = None) -> None:
-        from homeboard.tasks import QUEUE, expires_seconds
+    def __init__(self, config: Config, *, sender: Callable[[Config], Celery] | None = None) -> None:
         from homeboard.store import key_prefix
+        from homeboard.tasks import QUEUE, expires_seconds
 
         self.config = config
         self.expires = expires_seconds(config)
@@ -87,8 +86,11 @@ class RefreshRequests:
             return None
         for rec in store.recent():
             started = _parse(rec.get("started_at"))
-            if rec.get("trigger") == TRIGGER and started is not None \
-                    and started.timestamp() >= asked_at.timestamp() - 1.0:
+            if (
+                rec.get("trigger") == TRIGGER
+                and started is not None
+                and started.timestamp() >= asked_at.timestamp() - 1.0
+            ):
                 kind: StateKind = "failed" if rec.get("outcome") == "failed" else "done"
                 return RequestState(kind, asked_at, record=rec)
         running = store.running()
@@ -129,8 +131,10 @@ class RefreshRequests:
 
             send_refresh(self.sender(), self.config, trigger=TRIGGER)
         except Exception as exc:  # noqa: BLE001 - any send failure: say it, keep nothing
-            log.warning("could not ask the service for a refresh: %s",
-                        f"{type(exc).__name__}: {exc}".splitlines()[0])
+            log.warning(
+                "could not ask the service for a refresh: %s",
+                f"{type(exc).__name__}: {exc}".splitlines()[0],
+            )
             store.client.delete(key)
             return "failed"
         log.info("refresh asked for from the household page")

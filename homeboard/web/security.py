@@ -63,9 +63,14 @@ class Throttle:
     client has the proxy's address, so the limit is shared by all.
     """
 
-    def __init__(self, *, clock: Callable[[], float] = time.monotonic,
-                 per_address: int = MAX_FAILURES, overall: int = MAX_FAILURES_ALL,
-                 window: float = WINDOW) -> None:
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        per_address: int = MAX_FAILURES,
+        overall: int = MAX_FAILURES_ALL,
+        window: float = WINDOW,
+    ) -> None:
         self.clock = clock
         self.per_address = per_address
         self.overall = overall
@@ -157,8 +162,9 @@ class SessionKey:
                 if not stored:
                     return None
                 secret = stored if isinstance(stored, bytes) else str(stored).encode()
-                self._key = hmac.new(secret, b"homeboard-web\0" + self.password.encode(),
-                                     hashlib.sha256).digest()
+                self._key = hmac.new(
+                    secret, b"homeboard-web\0" + self.password.encode(), hashlib.sha256
+                ).digest()
             return self._key
 
 
@@ -177,5 +183,14 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
-__all__ = ["MAX_FAILURES", "WINDOW", "SessionKey", "Throttle", "is_loopback_host", "new_token",
-           "password_matches", "read_password", "tokens_match"]
+__all__ = [
+    "MAX_FAILURES",
+    "WINDOW",
+    "SessionKey",
+    "Throttle",
+    "is_loopback_host",
+    "new_token",
+    "password_matches",
+    "read_password",
+    "tokens_match",
+]

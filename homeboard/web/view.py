@@ -80,15 +80,23 @@ def age_text(seconds: float, words: PageWords) -> str:
     whole = int(max(0.0, seconds))
     if whole < 10:
         return words.now
-    for text, size in ((words.days_ago, 86400), (words.hours_ago, 3600),
-                       (words.minutes_ago, 60)):
+    for text, size in ((words.days_ago, 86400), (words.hours_ago, 3600), (words.minutes_ago, 60)):
         if whole >= size:
             return text.format(n=whole // size)
     return words.seconds_ago.format(n=whole)
 
 
-def when_text(moment: datetime, now: datetime, tz: tzinfo, clock: str, words: PageWords,
-              *, days: tuple[str, ...], months: tuple[str, ...], relative: bool = True) -> str:
+def when_text(
+    moment: datetime,
+    now: datetime,
+    tz: tzinfo,
+    clock: str,
+    words: PageWords,
+    *,
+    days: tuple[str, ...],
+    months: tuple[str, ...],
+    relative: bool = True,
+) -> str:
     """A moment in the household's time: ``10:15`` today, else ``Mon 24 Nov 10:15``; with
     how long ago it was."""
     local = moment.astimezone(tz)
@@ -120,23 +128,30 @@ def plain_error(name: str, error: str | None, words: PageWords) -> str | None:
     reason = error
     for prefix in (f"{name}: ",):
         if reason.startswith(prefix):
-            reason = reason[len(prefix):]
+            reason = reason[len(prefix) :]
     match = _HTTP.search(reason)
     if match:
         code = int(match.group(1))
         said = words.server_said.format(code=code)
         if match.group(2):
             said += f" ({match.group(2).strip()})"
-        hint = (words.hint_password if code in (401, 403)
-                else words.hint_address if code in (404, 410)
-                else words.hint_server if code >= 500 or code == 429
-                else None)
+        hint = (
+            words.hint_password
+            if code in (401, 403)
+            else words.hint_address
+            if code in (404, 410)
+            else words.hint_server
+            if code >= 500 or code == 429
+            else None
+        )
         return f"{said}: {hint}" if hint else said
     low = reason.lower()
     if "host not found" in low or "invalid url" in low:
         return f"{reason}: {words.hint_address}"
-    if any(w in low for w in ("refused", "timed out", "network", "unreachable", "tls error",
-                              "connection")):
+    if any(
+        w in low
+        for w in ("refused", "timed out", "network", "unreachable", "tls error", "connection")
+    ):
         return f"{reason}: {words.hint_network}"
     if "cannot read" in low or "is empty" in low or "not utf-8" in low:
         return f"{reason}: {words.hint_file}"
@@ -158,9 +173,16 @@ def _seconds(value: Any) -> str:
         return "?"
 
 
-def page_view(doc: dict[str, Any], frame_meta: dict[str, Any] | None, *, tz: tzinfo,
-              clock: str, words: PageWords, days: tuple[str, ...],
-              months: tuple[str, ...]) -> PageView:
+def page_view(
+    doc: dict[str, Any],
+    frame_meta: dict[str, Any] | None,
+    *,
+    tz: tzinfo,
+    clock: str,
+    words: PageWords,
+    days: tuple[str, ...],
+    months: tuple[str, ...],
+) -> PageView:
     """The page's content from the status document and the kept frame's meta data."""
     now = parse_time(doc.get("now")) or datetime.now(tz)
 
@@ -168,8 +190,7 @@ def page_view(doc: dict[str, Any], frame_meta: dict[str, Any] | None, *, tz: tzi
         moment = parse_time(text)
         if moment is None:
             return None
-        return when_text(moment, now, tz, clock, words, days=days, months=months,
-                         relative=relative)
+        return when_text(moment, now, tz, clock, words, days=days, months=months, relative=relative)
 
     on_panel = None
     if frame_meta is not None:
@@ -186,14 +207,19 @@ def page_view(doc: dict[str, Any], frame_meta: dict[str, Any] | None, *, tz: tzi
     for name, src in (doc.get("sources") or {}).items():
         status = src.get("status") if src.get("status") in ("fresh", "stale") else "unavailable"
         age = src.get("age_seconds")
-        sources.append(SourceLine(
-            name=_source_name(name, words),
-            status=status,
-            status_text=getattr(words, status),
-            age_text=(words.fetched.format(age=age_text(age, words)) if age is not None
-                      else words.never_fetched),
-            error=plain_error(name, src.get("last_error"), words),
-        ))
+        sources.append(
+            SourceLine(
+                name=_source_name(name, words),
+                status=status,
+                status_text=getattr(words, status),
+                age_text=(
+                    words.fetched.format(age=age_text(age, words))
+                    if age is not None
+                    else words.never_fetched
+                ),
+                error=plain_error(name, src.get("last_error"), words),
+            )
+        )
 
     refreshes = []
     for rec in (doc.get("recent") or [])[:RECENT_SHOWN]:
@@ -201,25 +227,48 @@ def page_view(doc: dict[str, Any], frame_meta: dict[str, Any] | None, *, tz: tzi
         started = parse_time(rec.get("started_at"))
         ended = parse_time(rec.get("ended_at"))
         total = (ended.timestamp() - started.timestamp()) if started and ended else None
-        refreshes.append(RefreshLine(
-            when=when(rec.get("started_at")) or "?",
-            trigger=str(rec.get("trigger") or ""),
-            outcome=outcome if outcome in words.outcomes else "failed",
-            outcome_text=words.outcomes.get(outcome, outcome),
-            seconds=_seconds(total),
-            durations=words.durations.format(fetch=_seconds(rec.get("fetch_s")),
-                                             render=_seconds(rec.get("render_s")),
-                                             push=_seconds(rec.get("push_s"))),
-            error=rec.get("error"),
-        ))
+        refreshes.append(
+            RefreshLine(
+                when=when(rec.get("started_at")) or "?",
+                trigger=str(rec.get("trigger") or ""),
+                outcome=outcome if outcome in words.outcomes else "failed",
+                outcome_text=words.outcomes.get(outcome, outcome),
+                seconds=_seconds(total),
+                durations=words.durations.format(
+                    fetch=_seconds(rec.get("fetch_s")),
+                    render=_seconds(rec.get("render_s")),
+                    push=_seconds(rec.get("push_s")),
+                ),
+                error=rec.get("error"),
+            )
+        )
 
     next_at = when(doc.get("next_run"))
     next_run = words.next_run.format(when=next_at) if next_at else words.next_unknown
-    counters = tuple(Counter(words.counter_names.get(k, k), int(v))
-                     for k, v in (doc.get("counters") or {}).items())
-    return PageView(on_panel=on_panel, data_changed=data_changed, sources=tuple(sources),
-                    refreshes=tuple(refreshes), next_run=next_run, counters=counters)
+    counters = tuple(
+        Counter(words.counter_names.get(k, k), int(v))
+        for k, v in (doc.get("counters") or {}).items()
+    )
+    return PageView(
+        on_panel=on_panel,
+        data_changed=data_changed,
+        sources=tuple(sources),
+        refreshes=tuple(refreshes),
+        next_run=next_run,
+        counters=counters,
+    )
 
 
-__all__ = ["RECENT_SHOWN", "Counter", "PageView", "RefreshLine", "SourceLine", "age_text",
-           "clock_time", "page_view", "parse_time", "plain_error", "when_text"]
+__all__ = [
+    "RECENT_SHOWN",
+    "Counter",
+    "PageView",
+    "RefreshLine",
+    "SourceLine",
+    "age_text",
+    "clock_time",
+    "page_view",
+    "parse_time",
+    "plain_error",
+    "when_text",
+]

@@ -356,8 +356,7 @@ NL = PageWords(
     refresh_failed="Verversen mislukt: {error}",
     refresh_not_taken="De dienst nam de verversing niet op tijd aan: draait hij?",
     refresh_no_redis="Kon geen verversing vragen: Redis antwoordt niet.",
-    redis_down="Redis antwoordt niet, dus er kan nu niets getoond worden. "
-    "Draait redis-server?",
+    redis_down="Redis antwoordt niet, dus er kan nu niets getoond worden. Draait redis-server?",
     sources="Bronnen",
     weather="Weer",
     special_days="Bijzondere dagen",
