@@ -301,16 +301,31 @@ def show(app: App, packed: bytes, *, what: str = "board") -> str:
 
 
 def record_frame(app: App, packed: bytes, *, sha256: str, what: str) -> None:
-    """Keep the frame just pushed in Redis; a failure there never fails the push."""
+    """Keep the frame just pushed in Redis as a PNG; a failure there never fails the push."""
     import redis
 
     config = app.config
     try:
-        app.store().record_frame(packed, panel=config.display.panel,
+        png = frame_png(packed, config.display.panel, config.layout.orientation)
+        app.store().record_frame(png, panel=config.display.panel,
                                  orientation=config.layout.orientation, sha256=sha256,
                                  pushed_at=app.now(), what=what)
     except redis.RedisError as exc:
         log.warning("could not keep the pushed frame in Redis: %s", _error_text(exc))
+
+
+def frame_png(packed: bytes, panel: str, orientation: str) -> bytes:
+    """The packed frame as the household sees it on the wall: a true-colour PNG, upright."""
+    import io
+
+    import drivers
+
+    image = drivers.unpack(packed, panel)  # what the panel shows, as the mock writes it
+    if orientation == "portrait":
+        image = image.transpose(drivers.PORTRAIT_TO_PANEL_INVERSE)
+    out = io.BytesIO()
+    image.convert("RGB").save(out, format="PNG")
+    return out.getvalue()
 
 
 def show_on_panel(app: App, what: str) -> RefreshResult:
@@ -348,5 +363,5 @@ def show_on_panel(app: App, what: str) -> RefreshResult:
 
 
 __all__ = ["EXIT_HUNG", "RefreshResult", "RefreshTimeout", "display_identity", "hard_limit",
-           "record_frame", "refresh", "show",
+           "frame_png", "record_frame", "refresh", "show",
            "show_on_panel", "time_limit"]

@@ -10,7 +10,7 @@ Values are JSON (never pickle). The keys:
 - ``running``: the refresh in flight, if any (expires with the lock);
 - ``last_push`` (JSON): the sha256 of the packed frame on the panel and when it was pushed;
 - ``next_run`` (JSON): when the scheduler will next send a refresh (expires if it stops);
-- ``frame`` (hash): the packed bytes of the frame on the panel now, whatever pushed it,
+- ``frame`` (hash): the frame on the panel now as a true-colour PNG, whatever pushed it,
   with its panel, orientation, sha256 and push time (read by ``homeboard web``);
 - ``web:*``: the household page's session key and its pending "refresh now" request.
 
@@ -287,20 +287,20 @@ class Store:
 
     # ------------------------------------------------------------------ the frame shown
 
-    def record_frame(self, packed: bytes, *, panel: str, orientation: str, sha256: str,
+    def record_frame(self, png: bytes, *, panel: str, orientation: str, sha256: str,
                      pushed_at: datetime, what: str = "board") -> None:
-        """Keep the packed bytes just pushed to the panel (one atomic write)."""
+        """Keep the PNG of the frame just pushed to the panel (one atomic write)."""
         meta = {"panel": panel, "orientation": orientation, "sha256": sha256,
                 "pushed_at": _iso(pushed_at), "what": what}
-        self.client.hset(self.key("frame"), mapping={"meta": _dumps(meta), "data": packed})
+        self.client.hset(self.key("frame"), mapping={"meta": _dumps(meta), "png": png})
 
     def frame_meta(self) -> dict[str, Any] | None:
         """What the last recorded frame is (panel, orientation, sha256, pushed_at, what)."""
         return _frame_meta(self.client.hget(self.key("frame"), "meta"))
 
     def frame(self) -> tuple[dict[str, Any], bytes] | None:
-        """The last recorded frame: its meta data and packed bytes, or None."""
-        meta_raw, data = self.client.hmget(self.key("frame"), ["meta", "data"])
+        """The last recorded frame: its meta data and PNG, or None."""
+        meta_raw, data = self.client.hmget(self.key("frame"), ["meta", "png"])
         meta = _frame_meta(meta_raw)
         if meta is None or not data:
             return None

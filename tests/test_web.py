@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 import requests
-from boardkit import clean_environment
+from boardkit import clean_environment, wait_for
 from conftest import RedisServer, free_port
 from PIL import Image, ImageChops
 from pytest_httpserver import HTTPServer
@@ -426,7 +426,7 @@ def test_refresh_now_sends_beats_task_once_and_shows_the_outcome(page: Page) -> 
     assert resp.status_code == 200  # after the redirect to the page
     assert "Refresh asked for" in notes(resp.text)[0]
     assert '<meta http-equiv="refresh" content="5">' in resp.text
-    sent = messages(page.redis)
+    sent = wait_for(lambda: messages(page.redis), 30, what="the refresh message")
     assert len(sent) == 1
     headers = sent[0]["headers"]
     assert headers["task"] == "homeboard.refresh"
@@ -442,7 +442,10 @@ def test_refresh_now_sends_beats_task_once_and_shows_the_outcome(page: Page) -> 
     other = page.login(requests.Session())
     other_token = csrf_of(other.get(page.url + "/", timeout=5).text)
     other.post(page.url + "/refresh", data={"csrf_token": other_token}, timeout=5)
+    time.sleep(1.0)
     assert len(messages(page.redis)) == 1
+    # The page learnt the message's expiry from the sender: still waiting, not "not taken".
+    assert "Refresh asked for" in notes(session.get(page.url + "/", timeout=5).text)[0]
 
     # The service takes it (here: the same call its task makes) and the page says how it went.
     page.redis.client().delete(QUEUE)
@@ -467,6 +470,31 @@ def test_refresh_now_while_a_refresh_runs_says_so(page: Page) -> None:
         app.close()
 
 
+def test_a_refresh_that_could_not_be_sent_is_said(page: Page) -> None:
+    session = page.login()
+    token = csrf_of(session.get(page.url + "/", timeout=5).text)
+    # The config file was broken after the page started: the sender cannot load it.
+    assert page.config.path is not None
+    page.config.path.write_text("schedule: {interval: soon}\n")
+    session.post(page.url + "/refresh", data={"csrf_token": token}, timeout=5)
+    html = wait_for(
+        lambda: (lambda h: "Refresh failed" in h and h)(
+            session.get(page.url + "/", timeout=5).text
+        ),
+        30,
+        what="the failure on the page",
+    )
+    assert "schedule.interval" in notes(html)[0]
+    assert messages(page.redis) == []
+
+
+def test_the_page_knows_the_services_queue() -> None:
+    from homeboard import tasks
+    from homeboard.web import asking
+
+    assert asking.QUEUE == tasks.QUEUE
+
+
 def test_a_refresh_the_service_never_took_is_said(page: Page) -> None:
     session = page.login()
     token = csrf_of(session.get(page.url + "/", timeout=5).text)
@@ -474,7 +502,9 @@ def test_a_refresh_the_service_never_took_is_said(page: Page) -> None:
     # As if the message expired in the queue: asked longer ago than its expiry.
     key = "homeboard:test:web:refresh"
     old = datetime.now(page.config.tz) - timedelta(minutes=13)
-    page.redis.client().set(key, json.dumps({"asked_at": old.isoformat()}))
+    marker = json.loads(page.redis.client().get(key))
+    marker["asked_at"] = old.isoformat()
+    page.redis.client().set(key, json.dumps(marker))
     html = session.get(page.url + "/", timeout=5).text
     assert "did not take the refresh in time: is it running?" in html
 

@@ -1,14 +1,13 @@
 """The household page: a small Flask app that reads the board's Redis and nothing else.
 
 It never renders a frame, never opens the panel and never fetches a source: the frame
-is the packed bytes the last push left in Redis (``Store.record_frame``), decoded to a
-PNG once per frame; the rest is the ``homeboard status`` document. 'Refresh now' sends
+is the PNG the last push left in Redis (``Store.record_frame``, written by whatever
+pushed it); the rest is the ``homeboard status`` document. 'Refresh now' sends
 the service's own refresh task through the broker (``asking``).
 """
 
 from __future__ import annotations
 
-import io
 import logging
 import threading
 from collections.abc import Callable
@@ -107,29 +106,13 @@ class BoardSessions(SecureCookieSessionInterface):
 
 @dataclass
 class FrameCache:
-    """The PNG of the last frame seen, so that a frame is decoded once, not per request."""
+    """The PNG of the last frame served, so that an unchanged frame is not read again."""
 
     etag: str | None = None
     png: bytes = b""
 
     def __post_init__(self) -> None:
         self.lock = threading.Lock()
-
-
-def frame_png(meta: dict[str, Any], packed: bytes) -> bytes:
-    """The frame as the household sees it on the wall, as a true-colour PNG.
-
-    The packed bytes are turned back into the picture the panel shows (``drivers.unpack``,
-    what the mock display writes too); a panel hung in portrait is turned upright.
-    """
-    import drivers
-
-    image = drivers.unpack(packed, meta["panel"])
-    if meta.get("orientation") == "portrait":
-        image = image.transpose(drivers.PORTRAIT_TO_PANEL_INVERSE)
-    out = io.BytesIO()
-    image.convert("RGB").save(out, format="PNG")
-    return out.getvalue()
 
 
 def create_app(
@@ -366,13 +349,8 @@ def create_app(
             return refused(503, "The board's Redis is not answering.")
         if got is None:
             return refused(404, "No frame kept yet.")
-        meta, packed = got
+        meta, png = got
         etag = f"{meta.get('sha256')}-{meta.get('orientation')}"
-        try:
-            png = frame_png(meta, packed)
-        except Exception as exc:  # noqa: BLE001 - a bad record is said, never a traceback
-            log.warning("the kept frame cannot be shown: %s", exc)
-            return refused(500, "The kept frame cannot be shown.")
         with frames.lock:
             frames.etag, frames.png = etag, png
         return _frame_response(png, etag)
@@ -453,4 +431,4 @@ def _recent_success(recent: list[dict[str, Any]], now: datetime, config: Config)
     return False
 
 
-__all__ = ["SECURITY_HEADERS", "create_app", "frame_png", "web_redis"]
+__all__ = ["SECURITY_HEADERS", "create_app", "web_redis"]

@@ -9,25 +9,30 @@ refresh is already coming instead of queueing another.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import subprocess
+import sys
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
-    from celery import Celery
-
     from homeboard.config import Config
     from homeboard.store import Store
 
 log = logging.getLogger("homeboard.web")
 
 TRIGGER = "web"
+#: The service's queue (``homeboard.tasks.QUEUE``; not imported: that would load Celery,
+#: about 7 MB the page would keep for good).
+QUEUE = "refresh"
 #: How long the outcome of a request stays on the page after its message expired.
 SHOWN_AFTER = 600.0
+#: Longest the sending process may take (it starts Python and loads Celery).
+SEND_TIMEOUT = 60.0
 
 Asked = Literal["sent", "running", "twice", "failed"]
 StateKind = Literal["waiting", "running", "done", "failed", "not-taken"]
@@ -58,16 +63,8 @@ def _parse(text: Any) -> datetime | None:
 class RefreshRequests:
     """Sends 'refresh now' requests for one board and tells how they went."""
 
-    def __init__(self, config: Config, *, sender: Callable[[Config], Celery] | None = None) -> None:
-        from homeboard.store import key_prefix
-        from homeboard.tasks import QUEUE, expires_seconds
-
+    def __init__(self, config: Config) -> None:
         self.config = config
-        self.expires = expires_seconds(config)
-        self.queue_key = key_prefix(config.board) + QUEUE
-        self._make_sender = sender
-        self._sender: Celery | None = None
-        self._lock = threading.Lock()
 
     def marker(self, store: Store) -> str:
         """The Redis key of the pending request."""
@@ -79,11 +76,15 @@ class RefreshRequests:
         if not raw:
             return None
         try:
-            asked_at = _parse(json.loads(raw).get("asked_at"))
-        except (ValueError, AttributeError):
-            asked_at = None
+            marker = json.loads(raw)
+            asked_at = _parse(marker.get("asked_at"))
+            expires = float(marker.get("expires", SEND_TIMEOUT))
+        except (ValueError, AttributeError, TypeError):
+            return None
         if asked_at is None:
             return None
+        if marker.get("error"):
+            return RequestState("failed", asked_at, record={"error": marker["error"]})
         for rec in store.recent():
             started = _parse(rec.get("started_at"))
             if (
@@ -96,7 +97,7 @@ class RefreshRequests:
         running = store.running()
         if running and running.get("trigger") == TRIGGER:
             return RequestState("running", asked_at, since=_parse(running.get("started_at")))
-        if now.timestamp() - asked_at.timestamp() > self.expires:
+        if now.timestamp() - asked_at.timestamp() > expires:
             return RequestState("not-taken", asked_at)
         return RequestState("waiting", asked_at)
 
@@ -109,10 +110,18 @@ class RefreshRequests:
 
         if store.lock_holder_ttl() is not None or store.running():
             return "running"
-        if store.client.llen(self.queue_key) > 0:
+        if store.client.llen(store.key(QUEUE)) > 0:
             return "twice"
         key = self.marker(store)
-        ttl_ms = int((self.expires + SHOWN_AFTER) * 1000)
+        schedule = self.config.schedule
+        # The message's own expiry is shorter than any interval: kept this long, the marker
+        # outlives it, and the outcome stays on the page a while longer.
+        longest = max(
+            schedule.interval,
+            schedule.quiet_hours.interval if schedule.quiet_hours else schedule.interval,
+        )
+        ttl_ms = int((longest.total_seconds() + SHOWN_AFTER) * 1000)
+        marker: dict[str, Any] = {"asked_at": now.isoformat()}
         with store.client.pipeline(transaction=True) as pipe:
             try:
                 # WATCH first: a click from another phone between our look and our write
@@ -122,32 +131,55 @@ class RefreshRequests:
                 if state is not None and state.pending:
                     return "twice"
                 pipe.multi()
-                pipe.set(key, json.dumps({"asked_at": now.isoformat()}), px=ttl_ms)
+                pipe.set(key, json.dumps(marker), px=ttl_ms)
                 pipe.execute()
             except redis.WatchError:
                 return "twice"
-        try:
-            from homeboard.tasks import send_refresh
-
-            send_refresh(self.sender(), self.config, trigger=TRIGGER)
-        except Exception as exc:  # noqa: BLE001 - any send failure: say it, keep nothing
-            log.warning(
-                "could not ask the service for a refresh: %s",
-                f"{type(exc).__name__}: {exc}".splitlines()[0],
-            )
+        if self.config.path is None:
             store.client.delete(key)
             return "failed"
-        log.info("refresh asked for from the household page")
+        self._launch(store, key, marker)
         return "sent"
 
-    def sender(self) -> Celery:
-        """The Celery app that sends the task (made at the first request)."""
-        with self._lock:
-            if self._sender is None:
-                from homeboard.tasks import refresh_sender
+    def _launch(self, store: Store, key: str, marker: dict[str, Any]) -> None:
+        """Start the sending process and watch it from a thread (the page does not wait)."""
+        command = [sys.executable, "-m", "homeboard.web.send", str(self.config.path)]
+        proc = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            close_fds=True,
+        )
+        threading.Thread(
+            target=self._reap, args=(proc, store, key, marker), name="refresh-sender", daemon=True
+        ).start()
 
-                self._sender = (self._make_sender or refresh_sender)(self.config)
-            return self._sender
+    def _reap(
+        self, proc: subprocess.Popen[bytes], store: Store, key: str, marker: dict[str, Any]
+    ) -> None:
+        """Wait for the sending process; note the message's expiry, or why it failed."""
+        import redis
+
+        try:
+            out, err = proc.communicate(timeout=SEND_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+            err = f"gave up after {SEND_TIMEOUT:g} s".encode()
+        if proc.returncode == 0:
+            log.info("refresh asked for from the household page")
+            try:
+                update: dict[str, Any] = {"expires": float(out.decode().split()[0])}
+            except (ValueError, IndexError):
+                return
+        else:
+            lines = err.decode("utf-8", "replace").strip().splitlines()
+            reason = lines[-1] if lines else f"exit status {proc.returncode}"
+            log.warning("could not ask the service for a refresh: %s", reason)
+            update = {"error": reason}
+        with contextlib.suppress(redis.RedisError):
+            store.client.set(key, json.dumps({**marker, **update}), keepttl=True)
 
 
-__all__ = ["TRIGGER", "RefreshRequests", "RequestState"]
+__all__ = ["QUEUE", "TRIGGER", "RefreshRequests", "RequestState"]
