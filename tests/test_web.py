@@ -577,3 +577,32 @@ def test_the_web_unit_is_hardened_like_the_service() -> None:
             assert web.get(key) == value, key
     assert web["ExecStart"].endswith("homeboard web")
     assert web["RestartPreventExitStatus"] == "2"
+
+
+@pytest.mark.parametrize(
+    ("listen", "problem"),
+    [
+        ("8080", "'8080' is not HOST:PORT (e.g. 127.0.0.1:8080)"),
+        ("127.0.0.1:0", "is not HOST:PORT with a port from 1 to 65535"),
+        ("192.168.1.20:8080", "'192.168.1.20' is reachable from other machines"),
+        ("[::]:8080", "'::' is reachable from other machines"),
+    ],
+)
+def test_web_listen_is_checked_with_the_line(tmp_path: Path, listen: str, problem: str) -> None:
+    from homeboard.errors import ConfigError
+
+    path = tmp_path / "config.yaml"
+    path.write_text(f"weather: null\nweb:\n  listen: '{listen}'\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert any(
+        line.startswith(f"{path}:3: web.listen: ") and problem in line
+        for line in caught.value.problems
+    ), caught.value.problems
+
+
+@pytest.mark.parametrize("listen", ["127.0.0.1:8080", "localhost:8080", "[::1]:8081"])
+def test_loopback_needs_no_password(tmp_path: Path, listen: str) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text(f"weather: null\nweb:\n  listen: '{listen}'\n")
+    assert load_config(path).web.port in (8080, 8081)
