@@ -105,7 +105,7 @@ def test_without_a_session_only_the_login_form_and_healthz(page: Page) -> None:
         got = requests.get(page.url + path, timeout=5)
         assert got.status_code == 401, path
         assert b"PNG" not in got.content and "counters" not in got.text
-    assert requests.post(page.url + "/refresh", data={}, timeout=5).status_code == 401
+    assert requests.post(page.url + "/refresh", data={}, timeout=5).status_code == 403
     assert requests.get(page.url + "/healthz", timeout=5).status_code == 200
     assert page.redis.client().llen(QUEUE) == 0
 
@@ -606,3 +606,22 @@ def test_loopback_needs_no_password(tmp_path: Path, listen: str) -> None:
     path = tmp_path / "config.yaml"
     path.write_text(f"weather: null\nweb:\n  listen: '{listen}'\n")
     assert load_config(path).web.port in (8080, 8081)
+
+
+def test_the_login_throttle_is_per_address_and_ends_after_its_window() -> None:
+    from homeboard.web.security import WINDOW, Throttle
+
+    now = [1000.0]
+    throttle = Throttle(clock=lambda: now[0], overall=8)
+    for _ in range(MAX_FAILURES):
+        assert throttle.retry_after("198.51.100.7") == 0
+        throttle.failed("198.51.100.7")
+        now[0] += 1
+    assert throttle.retry_after("198.51.100.7") == pytest.approx(WINDOW - MAX_FAILURES)
+    assert throttle.retry_after("192.0.2.1") == 0  # another phone is not locked out
+    now[0] += WINDOW
+    assert throttle.retry_after("198.51.100.7") == 0  # "for a while", not for ever
+    # Many addresses guessing together are stopped as a whole.
+    for n in range(8):
+        throttle.failed(f"203.0.113.{n}")
+    assert throttle.retry_after("192.0.2.1") > 0

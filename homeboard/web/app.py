@@ -213,6 +213,8 @@ def create_app(
             start_session()
         if request.path in OPEN_PATHS or signed_in():
             return None
+        if request.method == "POST":  # a form without a session has no valid CSRF token
+            return refused(403, "Refused: log in first.")
         return refused(401, "Log in first.")
 
     @web.after_request
@@ -240,7 +242,7 @@ def create_app(
         view = page_view(
             doc, meta, tz=tz, clock=config.clock, words=words, days=days, months=months
         )
-        note = session.pop("note", None)
+        note = session.pop("note") if "note" in session else None
         return page(
             "board.html",
             view=view,
