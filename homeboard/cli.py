@@ -307,6 +307,8 @@ def secret_files(config: Config) -> list[tuple[str, Path]]:
     files: list[tuple[str, Path]] = []
     if config.weather is not None and config.weather.api_key_file is not None:
         files.append(("weather.api_key_file", config.weather.api_key_file))
+    if config.web.password_file is not None:
+        files.append(("web.password_file", config.web.password_file))
     for i, cal in enumerate(config.calendars):
         base = f"calendars[{i}]"
         if cal.password_file is not None:

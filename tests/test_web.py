@@ -625,3 +625,27 @@ def test_the_login_throttle_is_per_address_and_ends_after_its_window() -> None:
     for n in range(8):
         throttle.failed(f"203.0.113.{n}")
     assert throttle.retry_after("192.0.2.1") > 0
+
+
+def test_logging_in_while_redis_is_down_says_so(page: Page) -> None:
+    page.redis.stop()  # before the page ever read its session key from Redis
+    assert 'type="password"' in requests.get(page.url + "/", timeout=10).text
+    resp = requests.post(page.url + "/login", data={"password": PASSWORD}, timeout=10)
+    assert resp.status_code == 503 and "Redis is not answering" in resp.text
+    page.redis.start()
+    assert page.login().get(page.url + "/status.json", timeout=5).status_code == 200
+
+
+def test_check_config_warns_of_a_missing_password_file(
+    tmp_path: Path, redis_server: RedisServer
+) -> None:
+    path = web_config(tmp_path, redis_server.url, port=free_port())
+    (tmp_path / "web-password").unlink()
+    check = subprocess.run(
+        [sys.executable, "-m", "homeboard", "check-config", "--config", str(path)],
+        capture_output=True,
+        text=True,
+        env=clean_environment(),
+    )
+    assert check.returncode == 0
+    assert f"warning: web.password_file: no such file: {tmp_path / 'web-password'}" in check.stderr
