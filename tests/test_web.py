@@ -649,3 +649,25 @@ def test_check_config_warns_of_a_missing_password_file(
     )
     assert check.returncode == 0
     assert f"warning: web.password_file: no such file: {tmp_path / 'web-password'}" in check.stderr
+
+
+def test_every_language_has_every_sentence_with_the_same_placeholders() -> None:
+    import dataclasses
+    import string
+
+    from homeboard.i18n import LANGUAGES
+    from homeboard.web.words import EN, PAGE_WORDS, page_words
+
+    def fields(text: str) -> set[str]:
+        return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+    assert set(LANGUAGES) <= set(PAGE_WORDS)
+    for language, words in PAGE_WORDS.items():
+        for field in dataclasses.fields(words):
+            mine, english = getattr(words, field.name), getattr(EN, field.name)
+            if isinstance(english, dict):
+                assert set(mine) == set(english), (language, field.name)
+                continue
+            assert mine.strip(), (language, field.name)
+            assert fields(mine) == fields(english), (language, field.name)
+    assert page_words("de_AT") is PAGE_WORDS["de"] and page_words("pt_BR") is EN
