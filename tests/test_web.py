@@ -601,6 +601,18 @@ def test_web_listen_is_checked_with_the_line(tmp_path: Path, listen: str, proble
     ), caught.value.problems
 
 
+def test_behind_a_proxy_the_page_needs_a_password(tmp_path: Path) -> None:
+    from homeboard.errors import ConfigError
+
+    path = tmp_path / "config.yaml"
+    path.write_text("weather: null\nweb:\n  behind_proxy: true\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert f"{path}:3: web.behind_proxy: a proxy opens the page to other machines" in "\n".join(
+        caught.value.problems
+    )
+
+
 @pytest.mark.parametrize("listen", ["127.0.0.1:8080", "localhost:8080", "[::1]:8081"])
 def test_loopback_needs_no_password(tmp_path: Path, listen: str) -> None:
     path = tmp_path / "config.yaml"
@@ -671,3 +683,25 @@ def test_every_language_has_every_sentence_with_the_same_placeholders() -> None:
             assert mine.strip(), (language, field.name)
             assert fields(mine) == fields(english), (language, field.name)
     assert page_words("de_AT") is PAGE_WORDS["de"] and page_words("pt_BR") is EN
+
+
+def test_behind_a_proxy_each_client_is_throttled_alone_and_cookies_are_secure(
+    tmp_path: Path, redis_server: RedisServer
+) -> None:
+    with serve(tmp_path, redis_server, web_extra="  behind_proxy: true\n") as page:
+
+        def login(address: str, password: str) -> requests.Response:
+            return requests.post(
+                page.url + "/login",
+                data={"password": password},
+                headers={"X-Forwarded-For": address, "X-Forwarded-Proto": "https"},
+                allow_redirects=False,
+                timeout=5,
+            )
+
+        for _ in range(MAX_FAILURES):
+            assert login("198.51.100.1", "guess").status_code == 401
+        assert login("198.51.100.1", PASSWORD).status_code == 429
+        ok = login("198.51.100.2", PASSWORD)  # another phone, through the same proxy
+        assert ok.status_code == 303
+        assert "Secure" in ok.headers["Set-Cookie"]

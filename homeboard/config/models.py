@@ -522,6 +522,14 @@ class WebConfig:
         """The TCP port to bind."""
         return parse_listen(self.listen)[1]
 
+    @invariant("behind_proxy", "password_file")
+    def _proxy_needs_password(self) -> Problems:
+        if self.behind_proxy and self.password_file is None:
+            yield (
+                "behind_proxy",
+                "a proxy opens the page to other machines: set web.password_file too",
+            )
+
     @invariant("listen", "password_file")
     def _open_needs_password(self) -> Problems:
         host = parse_listen(self.listen)[0]

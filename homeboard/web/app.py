@@ -283,6 +283,10 @@ def create_app(
         outcome = words.outcomes.get(str(rec.get("outcome")), str(rec.get("outcome")))
         return "good", words.refresh_done.format(outcome=outcome, seconds=seconds)
 
+    @web.get("/login")
+    def login_form() -> Response:
+        return redirect("/", code=303)  # type: ignore[return-value]
+
     @web.post("/login")
     def login() -> Response:
         if password is None:
