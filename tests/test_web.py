@@ -182,6 +182,15 @@ def test_a_form_sent_from_another_site_is_refused(page: Page) -> None:
         timeout=5,
     )
     assert resp.status_code == 403
+    for origin in ("http://evil.example", "https://127.0.0.1.evil.example"):
+        resp = requests.post(
+            page.url + "/login",
+            data={"password": PASSWORD},
+            headers={"Origin": origin},
+            allow_redirects=False,
+            timeout=5,
+        )
+        assert resp.status_code == 403
     resp = requests.post(
         page.url + "/login",
         data={"password": PASSWORD},

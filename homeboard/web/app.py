@@ -201,8 +201,10 @@ def create_app(
             if not is_loopback_host(request.host):
                 return refused(403, "This page has no password and answers to localhost only.")
         if request.method == "POST":
-            # Browsers say where a form came from; a form on another site is refused even
-            # before its (missing) CSRF token is looked at.
+            # Browsers say where a form came from; a form on another site is refused before
+            # its CSRF token is looked at (this guards the login form, which has no session
+            # to bind a token to). Our own forms say "null": Referrer-Policy no-referrer
+            # hides their origin too.
             site = request.headers.get("Sec-Fetch-Site")
             origin = request.headers.get("Origin")
             if site == "cross-site" or (
