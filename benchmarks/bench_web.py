@@ -121,9 +121,14 @@ def main() -> int:
     try:
         port = free_port()
         config_path = write_config(
-            work / "config.yaml", redis_url=redis.url, weather_url=weather.url,
-            output_dir=work / "frames", board="bench", interval="15m",
-            ics_url=str(write_ics(work / "family.ics")))
+            work / "config.yaml",
+            redis_url=redis.url,
+            weather_url=weather.url,
+            output_dir=work / "frames",
+            board="bench",
+            interval="15m",
+            ics_url=str(write_ics(work / "family.ics")),
+        )
         secret = work / "web-password"
         secret.write_text(PASSWORD + "\n")
         with config_path.open("a") as handle:
@@ -149,8 +154,10 @@ def main() -> int:
                 ok = False
                 break
         after_loads = pss_mb(pid)
-        print(f"after {args.loads} page loads: PSS {after_loads:.1f} MB "
-              f"(anonymous {pss_mb(pid, 'Pss_Anon'):.1f} MB)")
+        print(
+            f"after {args.loads} page loads: PSS {after_loads:.1f} MB "
+            f"(anonymous {pss_mb(pid, 'Pss_Anon'):.1f} MB)"
+        )
         token = re.search(r'name="csrf_token" value="([^"]+)"', html.text)
         assert token is not None
         session.post(url + "/refresh", data={"csrf_token": token.group(1)}, timeout=10)
@@ -165,8 +172,10 @@ def main() -> int:
         css = session.get(url + "/static/page.css", timeout=10).content
         page = len(html.content) + len(css)
         frame_bytes = len(session.get(url + "/frame.png", timeout=10).content)
-        print(f"page weight: {page} bytes without the frame (HTML {len(html.content)}, "
-              f"CSS {len(css)}); frame PNG {frame_bytes} bytes")
+        print(
+            f"page weight: {page} bytes without the frame (HTML {len(html.content)}, "
+            f"CSS {len(css)}); frame PNG {frame_bytes} bytes"
+        )
         if page >= WEIGHT_TARGET:
             print(f"  MISSED: target < {WEIGHT_TARGET} bytes")
             ok = False
@@ -177,8 +186,10 @@ def main() -> int:
         for path in PATHS:
             values = times[path]
             med, p99 = statistics.median(values), percentile(values, 0.99)
-            print(f"  {path:<13} {len(values):6d} requests  median {med * 1000:7.1f} ms  "
-                  f"p99 {p99 * 1000:7.1f} ms")
+            print(
+                f"  {path:<13} {len(values):6d} requests  median {med * 1000:7.1f} ms  "
+                f"p99 {p99 * 1000:7.1f} ms"
+            )
             if p99 > P99_TARGET_S:
                 print(f"  MISSED: p99 target <= {P99_TARGET_S * 1000:.0f} ms")
                 ok = False
