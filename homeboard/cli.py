@@ -312,6 +312,8 @@ def secret_files(config: Config) -> list[tuple[str, Path]]:
     files: list[tuple[str, Path]] = []
     if config.weather is not None and config.weather.api_key_file is not None:
         files.append(("weather.api_key_file", config.weather.api_key_file))
+    if config.web.password_file is not None:
+        files.append(("web.password_file", config.web.password_file))
     for i, cal in enumerate(config.calendars):
         base = f"calendars[{i}]"
         if cal.password_file is not None:
@@ -469,6 +471,17 @@ def status(obj: CliContext, as_json: bool) -> None:
         click.echo(f"source {name}: {src['status']}, fetched {_age(src['age_seconds'])}{err}")
     counters = ", ".join(f"{k} {v}" for k, v in doc["counters"].items())
     click.echo(f"counters: {counters}")
+
+
+@cli.command()
+@config_option
+@click.pass_obj
+def web(obj: CliContext) -> None:
+    """Serve the household page (web.listen; web.password_file locks it)."""
+    config = obj.load()  # a bad config (an open page on the network) exits 2 here
+    from homeboard.web import serve
+
+    serve(config)
 
 
 @cli.group()

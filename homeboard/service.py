@@ -283,15 +283,49 @@ def display_identity(config: Config) -> str:
     return display.driver
 
 
-def show(app: App, packed: bytes) -> str:
-    """Push one packed frame to the configured display (opened and closed around it)."""
+def show(app: App, packed: bytes, *, what: str = "board") -> str:
+    """Push one packed frame to the configured display (opened and closed around it).
+
+    The pushed bytes are then kept in Redis (``Store.record_frame``), so that the
+    household page shows what the panel shows, whatever put it there.
+    """
     import drivers
 
     try:
         with app.open_display() as display:
-            return display.show_packed(packed)
+            sha = display.show_packed(packed)
     except drivers.DisplayError as exc:
         raise DisplayError(str(exc)) from exc
+    record_frame(app, packed, sha256=sha, what=what)
+    return sha
+
+
+def record_frame(app: App, packed: bytes, *, sha256: str, what: str) -> None:
+    """Keep the frame just pushed in Redis as a PNG; a failure there never fails the push."""
+    import redis
+
+    config = app.config
+    try:
+        png = frame_png(packed, config.display.panel, config.layout.orientation)
+        app.store().record_frame(png, panel=config.display.panel,
+                                 orientation=config.layout.orientation, sha256=sha256,
+                                 pushed_at=app.now(), what=what)
+    except redis.RedisError as exc:
+        log.warning("could not keep the pushed frame in Redis: %s", _error_text(exc))
+
+
+def frame_png(packed: bytes, panel: str, orientation: str) -> bytes:
+    """The packed frame as the household sees it on the wall: a true-colour PNG, upright."""
+    import io
+
+    import drivers
+
+    image = drivers.unpack(packed, panel)  # what the panel shows, as the mock writes it
+    if orientation == "portrait":
+        image = image.transpose(drivers.PORTRAIT_TO_PANEL_INVERSE)
+    out = io.BytesIO()
+    image.convert("RGB").save(out, format="PNG")
+    return out.getvalue()
 
 
 def show_on_panel(app: App, what: str) -> RefreshResult:
@@ -314,14 +348,10 @@ def show_on_panel(app: App, what: str) -> RefreshResult:
         with time_limit(config.schedule.refresh_timeout.total_seconds(),
                         hard=hard_limit(config.schedule)):
             t0 = time.monotonic()
-            try:
-                with app.open_display() as display:
-                    if what == "test":
-                        sha = display.show(drivers.test_pattern(config.display.panel))
-                    else:
-                        sha = display.clear()
-            except drivers.DisplayError as exc:
-                raise DisplayError(str(exc)) from exc
+            panel = drivers.PANELS[config.display.panel]
+            image = (drivers.test_pattern(panel) if what == "test"
+                     else drivers.new_frame(panel.size))
+            sha = show(app, drivers.pack(image, panel), what=what)
         # Not the board's frame: remember what is shown so the next refresh replaces it.
         store.save_push(PushRecord(sha256=sha, at=app.now(), display=display_identity(config)))
         record = RefreshRecord(started_at=started, ended_at=app.now(), outcome="pushed",
@@ -333,5 +363,5 @@ def show_on_panel(app: App, what: str) -> RefreshResult:
 
 
 __all__ = ["EXIT_HUNG", "RefreshResult", "RefreshTimeout", "display_identity", "hard_limit",
-           "refresh", "show",
+           "frame_png", "record_frame", "refresh", "show",
            "show_on_panel", "time_limit"]

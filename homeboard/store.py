@@ -9,7 +9,10 @@ Values are JSON (never pickle). The keys:
 - ``recent`` (list, newest first, capped at ``RECENT_MAX``): one JSON record per refresh;
 - ``running``: the refresh in flight, if any (expires with the lock);
 - ``last_push`` (JSON): the sha256 of the packed frame on the panel and when it was pushed;
-- ``next_run`` (JSON): when the scheduler will next send a refresh (expires if it stops).
+- ``next_run`` (JSON): when the scheduler will next send a refresh (expires if it stops);
+- ``frame`` (hash): the frame on the panel now as a true-colour PNG, whatever pushed it,
+  with its panel, orientation, sha256 and push time (read by ``homeboard web``);
+- ``web:*``: the household page's session key and its pending "refresh now" request.
 
 The broker's own keys use the same prefix (see ``homeboard.tasks``).
 """
@@ -110,6 +113,16 @@ def _push_json(push: PushRecord) -> str:
     if push.display is not None:
         data["display"] = push.display
     return _dumps(data)
+
+
+def _frame_meta(raw: Any) -> dict[str, Any] | None:
+    if not raw:
+        return None
+    try:
+        meta = json.loads(raw)
+    except ValueError:
+        return None
+    return meta if isinstance(meta, dict) and meta.get("panel") else None
 
 
 class Store:
@@ -272,6 +285,27 @@ class Store:
         except ValueError:
             return None
 
+    # ------------------------------------------------------------------ the frame shown
+
+    def record_frame(self, png: bytes, *, panel: str, orientation: str, sha256: str,
+                     pushed_at: datetime, what: str = "board") -> None:
+        """Keep the PNG of the frame just pushed to the panel (one atomic write)."""
+        meta = {"panel": panel, "orientation": orientation, "sha256": sha256,
+                "pushed_at": _iso(pushed_at), "what": what}
+        self.client.hset(self.key("frame"), mapping={"meta": _dumps(meta), "png": png})
+
+    def frame_meta(self) -> dict[str, Any] | None:
+        """What the last recorded frame is (panel, orientation, sha256, pushed_at, what)."""
+        return _frame_meta(self.client.hget(self.key("frame"), "meta"))
+
+    def frame(self) -> tuple[dict[str, Any], bytes] | None:
+        """The last recorded frame: its meta data and PNG, or None."""
+        meta_raw, data = self.client.hmget(self.key("frame"), ["meta", "png"])
+        meta = _frame_meta(meta_raw)
+        if meta is None or not data:
+            return None
+        return meta, bytes(data)
+
     # ------------------------------------------------------------------ status
 
     def status(self, config: Config, now: datetime) -> dict[str, Any]:
@@ -301,6 +335,7 @@ class Store:
             "recent": recent,
             "last_push": {"sha256": push.sha256, "time": _iso(push.at)} if push else None,
             "next_run": _iso(next_run.astimezone(now.tzinfo) if next_run else None),
+            "updated_at": _iso(state.updated_at),
             "sources": sources,
         }
 

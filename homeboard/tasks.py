@@ -568,6 +568,32 @@ def run_worker(app: App, *, loglevel: str = "INFO") -> int:
     return int(worker.exitcode or 0)
 
 
+# --------------------------------------------------------------------------- asking for a refresh
+
+
+def refresh_sender(config: Config) -> Celery:
+    """A Celery app that only sends refreshes to the service (no worker, no beat, no hooks).
+
+    For processes other than the service (``homeboard web``): the same broker, queue,
+    key prefix and serializer as the worker, so the message is exactly beat's.
+    """
+    celery = Celery(f"homeboard-{config.board}-sender", set_as_current=False, fixups=[])
+    celery.conf.update(celery_settings(config))
+    return celery
+
+
+def send_refresh(celery: Celery, config: Config, *, trigger: str) -> None:
+    """Send one refresh through the broker as beat does: same task, same ``expires``.
+
+    Never an eta or a countdown; the task takes the panel's lock like every refresh,
+    and a message the worker cannot take in time expires instead of piling up.
+    """
+    entry = beat_schedule(config)["refresh"]
+    celery.send_task(entry["task"], kwargs={**entry["kwargs"], "trigger": trigger},
+                     **entry["options"])
+
+
 __all__ = ["EXIT_WEDGED", "QUEUE", "REFRESH_TASK", "BoardCadence", "BoardScheduler",
            "ConsumerWatch", "LocalMidnight", "ThreadedBeat", "beat_schedule", "celery_settings",
-           "create_celery", "expires_seconds", "run_worker", "tune_malloc"]
+           "create_celery", "expires_seconds", "refresh_sender", "run_worker", "send_refresh",
+           "tune_malloc"]

@@ -34,6 +34,7 @@ from homeboard.config.models import (
     Schedule,
     SpecialEvent,
     WeatherConfig,
+    WebConfig,
 )
 from homeboard.config.reader import (
     DEFAULT_CONFIG_PATHS,
@@ -89,6 +90,7 @@ __all__ = [
     "Schedule",
     "SpecialEvent",
     "WeatherConfig",
+    "WebConfig",
     "at_least",
     "between",
     "check",

@@ -477,6 +477,81 @@ class Schedule:
             )
 
 
+def parse_listen(value: str) -> tuple[str, int]:
+    """``HOST:PORT`` (``[v6]:PORT`` for IPv6) as (host, port); ValueError when malformed."""
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit():
+        raise ValueError(f"{value!r} is not HOST:PORT (e.g. 127.0.0.1:8080)")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if not host or not 0 < int(port) < 65536:
+        raise ValueError(f"{value!r} is not HOST:PORT with a port from 1 to 65535")
+    return host, int(port)
+
+
+def _listen(value: str) -> str | None:
+    try:
+        parse_listen(value)
+    except ValueError as error:
+        return str(error)
+    return None
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    """The household page (`homeboard web`)."""
+
+    listen: str = setting(
+        "127.0.0.1:8080",
+        doc="HOST:PORT the page is served on; another than loopback needs password_file.",
+        checks=[check(_listen)],
+        example="0.0.0.0:8080",
+    )
+    password_file: Path | None = setting(
+        None,
+        doc="File whose first line is the page's password (never logged); default: no"
+        " password, loopback only.",
+        example="/etc/homeboard/secrets/web-password",
+    )
+    behind_proxy: bool = setting(
+        False,
+        doc="Requests come through a TLS reverse proxy on this machine: trust its"
+        " X-Forwarded-For/-Proto and send Secure cookies.",
+    )
+
+    _secret_keys: ClassVar[Mapping[str, str]] = {"password": "password_file"}
+
+    @property
+    def host(self) -> str:
+        """The address to bind."""
+        return parse_listen(self.listen)[0]
+
+    @property
+    def port(self) -> int:
+        """The TCP port to bind."""
+        return parse_listen(self.listen)[1]
+
+    @invariant("behind_proxy", "password_file")
+    def _proxy_needs_password(self) -> Problems:
+        if self.behind_proxy and self.password_file is None:
+            yield (
+                "behind_proxy",
+                "a proxy opens the page to other machines: set web.password_file too",
+            )
+
+    @invariant("listen", "password_file")
+    def _open_needs_password(self) -> Problems:
+        host = parse_listen(self.listen)[0]
+        if self.password_file is None and not _is_loopback(host):
+            yield (
+                "listen",
+                (
+                    f"'{host}' is reachable from other machines: set web.password_file"
+                    " (a file whose first line is the password), or listen on 127.0.0.1"
+                ),
+            )
+
+
 @dataclass(frozen=True)
 class Config:
     """The whole configuration of one board."""
@@ -518,6 +593,7 @@ class Config:
     seasons: bool = setting(False, doc="Banners on equinoxes and solstices.")
     dst: bool = setting(True, doc="Banners on the days the clocks change.")
     schedule: Schedule = setting(factory=Schedule, doc="When the board refreshes.")
+    web: WebConfig = setting(factory=WebConfig, doc="The household page (`homeboard web`).")
     redis_url: str = setting(
         "redis://127.0.0.1:6379/0",
         doc="The local Redis (broker, lock and cache).",
