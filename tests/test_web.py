@@ -578,6 +578,7 @@ def test_the_web_unit_is_hardened_like_the_service() -> None:
         "TimeoutStopSec",
         "KillMode",
         "MemoryMax",
+        "DeviceAllow",
         "Wants",
         "After",
     }
