@@ -12,7 +12,15 @@ with a concurrency of one, and beat as a thread of that worker (a bootstep), not
 - the broker connection is retried on startup and forever after, with socket
   timeouts and health checks so that a dead connection is noticed;
 - nothing depends on ``celery inspect``: the worker runs without remote control,
-  and ``homeboard status`` reads the board's own keys.
+  and ``homeboard status`` reads the board's own keys;
+- a frame held back by ``display.min_interval`` is pushed when it may be: the
+  scheduler reads the moment from Redis and sends a refresh then (a timer it owns,
+  not an eta message);
+- if the scheduler thread ever ends on its own, the process ends too (non-zero), so
+  that systemd starts a fresh one instead of a worker that never refreshes again.
+
+Every refresh message goes through ``RefreshTask.apply_async``, which refuses an eta,
+a countdown or a missing expiry, whatever the call site wrote.
 
 Every key, the broker's included, is under ``homeboard:{board}:``.
 """
@@ -23,13 +31,14 @@ import logging
 import math
 import os
 import socket
+import threading
 import time as _time
 from datetime import datetime, time, timedelta, tzinfo
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from celery import Celery, bootsteps
-from celery.beat import Scheduler
+from celery import Celery, Task, bootsteps
+from celery.beat import Scheduler, Service
 from celery.schedules import BaseSchedule, schedstate
 
 from homeboard import service
@@ -48,6 +57,8 @@ QUEUE = "refresh"
 EXPIRES_FRACTION = 0.8
 #: Exit status when the worker cannot be made to consume again (systemd restarts it).
 EXIT_WEDGED = 75
+#: Exit status when the scheduler thread ended on its own (systemd restarts the service).
+EXIT_BEAT_DIED = 76
 #: How long beat waits at most between looks at its schedule (it ticks at least this often).
 BEAT_MAX_SLEEP = 1.0
 
@@ -286,8 +297,37 @@ class ConsumerWatch:
         return True
 
 
+class RefreshTask(Task):  # type: ignore[misc]
+    """The refresh task's class: every message it sends expires and has no eta or countdown.
+
+    A source check (grep) cannot see ``**{"count" "down": 1}``; this sees the options as
+    Celery gets them, from beat, the start-up hook, a retry or any later code.
+    """
+
+    def apply_async(self, *args: Any, **options: Any) -> Any:
+        """Send the refresh, refusing an eta, a countdown or a missing expiry."""
+        check_message_options(options)
+        return super().apply_async(*args, **options)
+
+
+def check_message_options(options: dict[str, Any]) -> None:
+    """Raise ValueError unless the options carry ``expires`` and no ``eta``/``countdown``."""
+    timed = sorted(k for k in ("eta", "countdown") if options.get(k) is not None)
+    if timed:
+        raise ValueError(f"refresh messages never carry {' or '.join(timed)}: cadence is "
+                         "beat's job (DESIGN.md, rule 1)")
+    if not options.get("expires"):
+        raise ValueError("every refresh message must carry expires (DESIGN.md, rule 2)")
+
+
 class BoardScheduler(Scheduler):
-    """beat's in-memory scheduler (no shelve file) that publishes its next run to Redis."""
+    """beat's in-memory scheduler (no shelve file) that publishes its next run to Redis.
+
+    It also owns the deferred-frame timer: when a refresh could not push a changed frame
+    because of ``display.min_interval``, it wrote the moment the frame may go
+    (``Store.set_deferred``); the scheduler sends one refresh at that moment. An eta
+    message would do the same, and would bring every eta gotcha with it.
+    """
 
     #: Seconds between two looks at the queue for a wedged consumer.
     WATCH_EVERY = 1.0
@@ -299,6 +339,8 @@ class BoardScheduler(Scheduler):
         self._published: datetime | None = None
         self._watched_at = 0.0
         self._send_error: str | None = None
+        self._deferred_sent: datetime | None = None
+        self._deferred_wait: float | None = None
         super().__init__(*args, **kwargs)
 
     def setup_schedule(self) -> None:
@@ -330,9 +372,38 @@ class BoardScheduler(Scheduler):
     def tick(self, *args: Any, **kwargs: Any) -> float:
         """One look at the schedule; then tell ``homeboard status`` when the next run is."""
         delay = super().tick(*args, **kwargs)
+        self.send_deferred()
         self.publish_next_run()
         self.watch_consumer()
         return delay
+
+    def deferred_entry(self) -> Any:
+        """The entry sent when a deferred frame may be pushed (it expires like the others)."""
+        return self.Entry(name="deferred", task=REFRESH_TASK, schedule=None,
+                          kwargs={"trigger": service.DEFERRED},
+                          options={"expires": expires_seconds(self.board_app.config)},
+                          app=self.app)
+
+    def send_deferred(self) -> bool:
+        """Send one refresh once the moment of a deferred frame has come; True if sent."""
+        import redis
+
+        self._deferred_wait = None
+        try:
+            when = self.board_app.store().deferred()
+        except redis.RedisError:
+            return False  # the next tick looks again
+        if when is None or when == self._deferred_sent:
+            return False
+        wait = when.timestamp() - self.board_app.now().timestamp()
+        if wait > 0:
+            self._deferred_wait = wait
+            return False
+        self.apply_entry(self.deferred_entry(), producer=self.producer)
+        if self._send_error is not None:
+            return False  # not sent: the next tick tries again
+        self._deferred_sent = when
+        return True
 
     def watch_consumer(self) -> None:
         """Every few seconds, let the ``ConsumerWatch`` look at the queue."""
@@ -367,6 +438,8 @@ class BoardScheduler(Scheduler):
             return
         now = self.board_app.now()
         soonest = min(entry.is_due()[1] for entry in self.schedule.values())
+        if self._deferred_wait is not None:
+            soonest = min(soonest, self._deferred_wait)
         when = datetime.fromtimestamp(now.timestamp() + soonest, tz=now.tzinfo)
         if self._published is not None and abs(_seconds(self._published, when)) < 1:
             return
@@ -377,6 +450,58 @@ class BoardScheduler(Scheduler):
         self._published = when
 
 
+class BeatThread(threading.Thread):
+    """beat's service in a thread of the worker; if it ends on its own, the worker ends too.
+
+    Celery's own threaded beat just dies with a traceback when its scheduler raises (seen
+    with a malformed ``redis_url``), and the worker lives on without ever refreshing again.
+    Here the worker is told to stop with ``EXIT_BEAT_DIED`` (after a running refresh ends,
+    which is bounded by its hard limit); if it has not stopped by then, the process exits.
+    """
+
+    def __init__(self, app: Any, *, grace: float, scheduler_cls: Any) -> None:
+        super().__init__(name="Beat", daemon=True)
+        self.app = app
+        self.grace = grace
+        self.service = Service(app, max_interval=BEAT_MAX_SLEEP, scheduler_cls=scheduler_cls)
+        self._stopping = False
+
+    def run(self) -> None:
+        """Run beat; report its end unless the worker asked for it."""
+        error: BaseException | None = None
+        try:
+            self.app.set_current()
+            self.service.start()
+        except BaseException as exc:  # noqa: BLE001 - any end of the scheduler is fatal
+            error = exc
+        if not self._stopping:
+            beat_died(error, grace=self.grace)
+
+    def stop(self) -> None:
+        """Stop beat (the worker is shutting down)."""
+        self._stopping = True
+        self.service.stop(wait=self.is_alive())
+
+
+def beat_died(error: BaseException | None, *, grace: float) -> None:
+    """The scheduler ended: make the worker exit non-zero so that systemd restarts it."""
+    from celery.worker import state
+
+    why = f"{type(error).__name__}: {error}".splitlines()[0] if error is not None else "it returned"
+    log.critical("the scheduler (beat) stopped (%s); ending the service so that it is "
+                 "restarted (exit %d)", why, EXIT_BEAT_DIED)
+    state.should_stop = EXIT_BEAT_DIED  # the worker leaves its loop with this exit status
+
+    def end_now() -> None:
+        log.critical("the worker did not stop within %g s; exiting", grace)
+        logging.shutdown()
+        os._exit(EXIT_BEAT_DIED)
+
+    timer = threading.Timer(grace, end_now)
+    timer.daemon = True
+    timer.start()
+
+
 class ThreadedBeat(bootsteps.StartStopStep):
     """Runs beat as a thread of the worker process (``-B`` would fork a second process)."""
 
@@ -384,10 +509,11 @@ class ThreadedBeat(bootsteps.StartStopStep):
 
     def create(self, parent: Any) -> Any:
         """Build the threaded beat service with the board's scheduler."""
-        from celery.beat import EmbeddedService
-
-        return EmbeddedService(parent.app, thread=True,
-                               scheduler_cls=parent.app.conf.beat_scheduler)
+        board_app = getattr(parent.app, "homeboard_app", None)
+        grace = 30.0
+        if board_app is not None:
+            grace += service.hard_limit(board_app.config.schedule)
+        return BeatThread(parent.app, grace=grace, scheduler_cls=parent.app.conf.beat_scheduler)
 
 
 # --------------------------------------------------------------------------- the app
@@ -460,7 +586,7 @@ def create_celery(app: App) -> Celery:
     celery.conf.beat_scheduler = partial(BoardScheduler, board_app=app, watch=watch)
     expires = expires_seconds(config)
 
-    @celery.task(name=REFRESH_TASK, ignore_result=True, acks_late=False)
+    @celery.task(name=REFRESH_TASK, ignore_result=True, acks_late=False, base=RefreshTask)
     def refresh_task(trigger: str = "schedule", force: bool = False) -> str:
         """Refresh the board (see ``homeboard.service.refresh``)."""
         watch.started()
@@ -501,6 +627,7 @@ def create_celery(app: App) -> Celery:
     # Weak references by default: the handlers live as long as this Celery app does.
     celery.homeboard_hooks = (on_ready, on_revoked)  # type: ignore[attr-defined]
     celery.homeboard_watch = watch  # type: ignore[attr-defined]
+    celery.homeboard_app = app  # type: ignore[attr-defined]
     signals.worker_ready.connect(on_ready)
     signals.task_revoked.connect(on_revoked, sender=refresh_task)
     celery.steps["worker"].add(ThreadedBeat)
@@ -566,6 +693,8 @@ def run_worker(app: App, *, loglevel: str = "INFO") -> int:
     return int(worker.exitcode or 0)
 
 
-__all__ = ["EXIT_WEDGED", "QUEUE", "REFRESH_TASK", "BoardCadence", "BoardScheduler",
-           "ConsumerWatch", "LocalMidnight", "ThreadedBeat", "beat_schedule", "celery_settings",
-           "create_celery", "expires_seconds", "run_worker", "tune_malloc"]
+__all__ = ["EXIT_BEAT_DIED", "EXIT_WEDGED", "QUEUE", "REFRESH_TASK", "BeatThread",
+           "BoardCadence", "BoardScheduler", "ConsumerWatch", "LocalMidnight", "RefreshTask",
+           "ThreadedBeat", "beat_died", "beat_schedule", "celery_settings",
+           "check_message_options", "create_celery", "expires_seconds", "run_worker",
+           "tune_malloc"]

@@ -166,9 +166,15 @@ def write_config(
     path: Path, *, redis_url: str, weather_url: str, output_dir: Path,
     board: str = "test", interval: str = "2s", ics_url: str | None = None,
     weather_timeout: str = "10s", max_age: str = "1h", schedule_extra: str = "",
-    refresh_timeout: str = "20s", lock_timeout: str = "30s",
+    refresh_timeout: str = "20s", lock_timeout: str = "30s", state_dir: Path | None = None,
+    display_extra: str = "",
 ) -> Path:
-    """A board config for the tests: mock display, the fake weather, one calendar."""
+    """A board config for the tests: mock display, the fake weather, one calendar.
+
+    The state directory is ``state`` beside the config unless given, so that no test
+    writes to the machine's /var/lib/homeboard.
+    """
+    state_dir = state_dir or path.parent / "state"
     calendars = ""
     if ics_url is not None:
         calendars = f"""calendars:
@@ -186,7 +192,7 @@ location:
 display:
   driver: mock
   output_dir: {output_dir}
-weather:
+{display_extra}weather:
   base_url: {weather_url}
   timeout: {weather_timeout}
   max_age: {max_age}
@@ -195,6 +201,7 @@ weather:
   refresh_timeout: {refresh_timeout}
   lock_timeout: {lock_timeout}
 {schedule_extra}redis_url: {redis_url}
+state_dir: {state_dir}
 """, encoding="utf-8")
     return path
 
