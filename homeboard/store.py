@@ -353,6 +353,9 @@ class Store:
         from homeboard.diskstate import newest_snapshots
         from homeboard.model import compose, public_name
 
+        # First: under MISCONF Redis refuses even the PING that opens a connection's
+        # health check, so the first command would fail; the probe takes that answer.
+        refusal = self.write_refusal()
         snapshots = self.load_snapshots()
         if disk is not None:
             snapshots = newest_snapshots(snapshots, disk.load_snapshots())
@@ -377,7 +380,6 @@ class Store:
             push = on_disk
         next_run = self.next_run()
         faults: list[str] = []
-        refusal = self.write_refusal()
         if refusal:
             faults.append(refusal)
         overdue = (next_run is not None

@@ -386,3 +386,50 @@ class ConfiguredRedis:
             self.proc.terminate()
             self.proc.wait(10)
         self.proc = None
+
+
+def broker_messages(client: Any, board: str = "test") -> list[dict[str, Any]]:
+    """The refresh messages waiting in the board's broker queue, as kombu stored them.
+
+    Each is the raw kombu envelope (``headers``, ``content-type``, ``properties``...) with
+    ``args`` and ``kwargs`` decoded from its JSON body.
+    """
+    import base64
+
+    out = []
+    for raw in client.lrange(f"homeboard:{board}:refresh", 0, -1):
+        message = json.loads(raw)
+        body = message["body"]
+        if message.get("properties", {}).get("body_encoding") == "base64":
+            body = base64.b64decode(body)
+        args, kwargs, _embed = json.loads(body)
+        out.append({**message, "args": args, "kwargs": kwargs})
+    return out
+
+
+def refuse_writes(client: Any, how: str, redis_dir: Path) -> None:
+    """Make a real redis-server refuse writes, as a full disk or a full memory does.
+
+    ``misconf``: with a save point set, a background save fails (its folder, the
+    server's ``--dir``, is gone), and Redis then answers every write with MISCONF.
+    ``oom``: ``maxmemory`` of one byte and the noeviction policy, so every write that
+    may grow memory gets OOM. ``accept_writes`` undoes either.
+    """
+    import shutil
+
+    if how == "oom":
+        client.config_set("maxmemory-policy", "noeviction")
+        client.config_set("maxmemory", "1")
+        return
+    client.config_set("save", "3600 1")
+    shutil.rmtree(redis_dir)  # the save cannot write its file: as good as a full disk
+    client.bgsave()
+    wait_for(lambda: client.info("persistence")["rdb_bgsave_in_progress"] == 0
+             and client.info("persistence")["rdb_last_bgsave_status"] == "err",
+             10, what="the background save to fail")
+
+
+def accept_writes(client: Any) -> None:
+    """Undo ``refuse_writes`` (so that the server can also stop without saving)."""
+    client.config_set("save", "")
+    client.config_set("maxmemory", "0")

@@ -270,3 +270,130 @@ def test_the_nudge_goes_through_the_workers_event_loop() -> None:
     (callback,) = Consumer.hub.callbacks
     with pytest.raises(redis.ConnectionError):
         callback()  # type: ignore[operator]
+
+
+# --------------------------------------------------------------------------- broker messages
+
+
+def test_the_messages_of_the_start_up_refresh_and_a_beat_tick_expire_and_carry_no_eta(
+    tmp_path: Path, redis_server,  # type: ignore[no-untyped-def]
+) -> None:
+    from types import SimpleNamespace
+
+    from boardkit import broker_messages
+
+    clock = Clock(datetime.now(LA))
+    app = build_app(board_config(tmp_path, redis_url=redis_server.url, interval="15m",
+                                 board="test"), clock=clock)
+    celery = create_celery(app)
+    celery.conf.beat_schedule = beat_schedule(app.config, nowfun=clock)
+    client = redis_server.client()
+    scheduler = BoardScheduler(app=celery, board_app=app, lazy=False)
+    try:
+        on_ready = celery.homeboard_hooks[0]  # what the worker runs when it is ready
+        on_ready(sender=SimpleNamespace(app=celery))
+        clock.now += timedelta(minutes=16)  # the regular refresh is due
+        scheduler.tick()
+        messages = broker_messages(client, "test")
+        assert sorted(m["kwargs"]["trigger"] for m in messages) == ["schedule", "start"]
+        sent_at = datetime.now(LA)
+        for message in messages:
+            headers = message["headers"]
+            assert message["content-type"] == "application/json"
+            assert message["content-encoding"] == "utf-8"
+            assert headers["task"] == REFRESH_TASK
+            assert headers["eta"] is None and "countdown" not in headers
+            assert headers["retries"] == 0
+            expires = datetime.fromisoformat(headers["expires"])
+            assert timedelta(0) < expires - sent_at <= timedelta(minutes=15)
+    finally:
+        scheduler.close()
+        client.close()
+        app.close()
+
+
+def test_a_refresh_message_with_an_eta_or_no_expiry_is_refused_whatever_the_spelling(
+    tmp_path: Path, redis_server,  # type: ignore[no-untyped-def]
+) -> None:
+    from boardkit import broker_messages
+
+    app = build_app(board_config(tmp_path, redis_url=redis_server.url, board="test"))
+    celery = create_celery(app)
+    task = celery.tasks[REFRESH_TASK]
+    client = redis_server.client()
+    try:
+        with pytest.raises(ValueError, match="countdown"):
+            task.apply_async(kwargs={"trigger": "manual"}, **{"count" "down": 1, "expires": 60})
+        with pytest.raises(ValueError, match="eta"):
+            task.apply_async(kwargs={"trigger": "manual"}, expires=60,
+                             **{"e" "ta": datetime.now(LA) + timedelta(minutes=1)})
+        with pytest.raises(ValueError, match="expires"):
+            task.apply_async(kwargs={"trigger": "manual"})
+        with pytest.raises(ValueError, match="countdown"):
+            task.signature(kwargs={"trigger": "manual"}).apply_async(countdown=5, expires=60)
+        assert broker_messages(client, "test") == []
+        task.apply_async(kwargs={"trigger": "manual"}, expires=60)
+        assert len(broker_messages(client, "test")) == 1
+    finally:
+        client.close()
+        app.close()
+
+
+# --------------------------------------------------------------------------- beat's death
+
+
+def test_a_scheduler_thread_that_dies_ends_the_service_non_zero(
+    tmp_path: Path, redis_server,  # type: ignore[no-untyped-def]
+) -> None:
+    import subprocess
+    import sys
+    import time as _time
+
+    from boardkit import clean_environment
+
+    from homeboard.tasks import EXIT_BEAT_DIED
+
+    config = tmp_path / "config.yaml"
+    write_config(config, redis_url=redis_server.url, weather_url="http://127.0.0.1:9",
+                 output_dir=tmp_path / "out", interval="1h")
+    # Any exception out of the scheduler (seen: a malformed redis_url) kills the thread.
+    script = (
+        "import sys\n"
+        "from homeboard import tasks\n"
+        "from homeboard.app import build_app\n"
+        "from homeboard.config import load_config\n"
+        "ticks = []\n"
+        "real = tasks.BoardScheduler.tick\n"
+        "def tick(self, *a, **k):\n"
+        "    ticks.append(1)\n"
+        "    if len(ticks) > 3:\n"
+        "        raise ValueError('Redis URL must specify one of the following schemes')\n"
+        "    return real(self, *a, **k)\n"
+        "tasks.BoardScheduler.tick = tick\n"
+        "sys.exit(tasks.run_worker(build_app(load_config(sys.argv[1]))))\n"
+    )
+    started = _time.monotonic()
+    proc = subprocess.run([sys.executable, "-c", script, str(config)], capture_output=True,
+                          text=True, timeout=60, cwd=REPO, env=clean_environment())
+    assert proc.returncode == EXIT_BEAT_DIED, proc.stderr[-3000:]
+    assert "the scheduler (beat) stopped (ValueError: Redis URL" in proc.stderr
+    assert _time.monotonic() - started < 30
+
+
+def test_status_shows_a_next_run_in_the_past_as_a_fault(
+    tmp_path: Path, redis_server,  # type: ignore[no-untyped-def]
+) -> None:
+    now = datetime.now(LA)
+    app = build_app(board_config(tmp_path, redis_url=redis_server.url), clock=lambda: now)
+    store = app.store()
+    try:
+        store.set_next_run(now - timedelta(minutes=10), now=now - timedelta(minutes=25))
+        status = store.status(app.config, now)
+        assert status["next_run_overdue"] is True
+        assert any("is in the past" in fault and "scheduler is not running" in fault
+                   for fault in status["faults"])
+        store.set_next_run(now + timedelta(minutes=5), now=now)
+        status = store.status(app.config, now)
+        assert status["next_run_overdue"] is False and status["faults"] == []
+    finally:
+        app.close()
