@@ -450,6 +450,65 @@ class BoardScheduler(Scheduler):
         self._published = when
 
 
+class RefusalFallback(threading.Thread):
+    """Runs refreshes itself while Redis answers but refuses writes (MISCONF, OOM).
+
+    Then beat cannot send a message and the worker cannot take one: Celery treats the
+    refusal as a lost connection and both retry forever, and the panel would freeze
+    (measured with Celery 5.6.3, kombu 5.7.0). When no refresh has run for one and a half
+    intervals and a one-key probe says Redis refuses writes, this thread runs one, from
+    the data in memory and on disk; the state directory's file lock keeps it apart from
+    a refresh of the worker.
+    """
+
+    def __init__(self, app: App, *, clock: Any = None) -> None:
+        super().__init__(name="refusal-fallback", daemon=True)
+        self.app = app
+        self.clock = clock or _time.monotonic
+        self.last_run = self.clock()
+        self._stopped = threading.Event()
+        schedule = app.config.schedule
+        self.cadence = BoardCadence(schedule.interval, schedule.quiet_hours, app.config.tz)
+
+    def ran(self) -> None:
+        """A refresh just ended (whoever ran it)."""
+        self.last_run = self.clock()
+
+    def period(self) -> float:
+        """Seconds between two looks."""
+        return max(1.0, min(60.0, self.app.config.schedule.interval.total_seconds() / 2))
+
+    def check(self) -> bool:
+        """Run one refresh if none ran for too long and Redis refuses writes; True if run."""
+        import redis
+
+        due = 1.5 * self.cadence.interval_at(self.app.now()).total_seconds()
+        if self.clock() - self.last_run < due:
+            return False
+        try:
+            refusal = self.app.store().write_refusal()
+        except redis.RedisError:
+            return False  # Redis is away altogether: the worker reconnects by itself
+        if refusal is None:
+            return False
+        self.last_run = self.clock()
+        try:
+            service.refresh(self.app, trigger="fallback")
+        except Exception as exc:  # noqa: BLE001 - the next look tries again
+            log.error("fallback refresh not run: %s", exc)
+        self.ran()
+        return True
+
+    def run(self) -> None:
+        """Look every ``period()`` seconds until stopped."""
+        while not self._stopped.wait(self.period()):
+            self.check()
+
+    def stop(self) -> None:
+        """Stop looking."""
+        self._stopped.set()
+
+
 class BeatThread(threading.Thread):
     """beat's service in a thread of the worker; if it ends on its own, the worker ends too.
 
@@ -583,6 +642,7 @@ def create_celery(app: App) -> Celery:
     celery = Celery(f"homeboard-{config.board}", set_as_current=False, fixups=[])
     celery.conf.update(celery_settings(config))
     watch = ConsumerWatch(key_prefix(config.board) + QUEUE)
+    fallback = RefusalFallback(app)
     celery.conf.beat_scheduler = partial(BoardScheduler, board_app=app, watch=watch)
     expires = expires_seconds(config)
 
@@ -597,6 +657,7 @@ def create_celery(app: App) -> Celery:
             return "failed"
         finally:
             watch.finished()
+            fallback.ran()
 
     def on_ready(sender: Any = None, **_: Any) -> None:
         # A refresh as soon as the worker is ready, so the panel is current soon after
@@ -628,6 +689,7 @@ def create_celery(app: App) -> Celery:
     celery.homeboard_hooks = (on_ready, on_revoked)  # type: ignore[attr-defined]
     celery.homeboard_watch = watch  # type: ignore[attr-defined]
     celery.homeboard_app = app  # type: ignore[attr-defined]
+    celery.homeboard_fallback = fallback  # type: ignore[attr-defined]
     signals.worker_ready.connect(on_ready)
     signals.task_revoked.connect(on_revoked, sender=refresh_task)
     celery.steps["worker"].add(ThreadedBeat)
@@ -689,12 +751,17 @@ def run_worker(app: App, *, loglevel: str = "INFO") -> int:
         for name in ("celery.app.trace", "celery.worker.strategy", "celery.worker.request",
                      "celery.beat"):
             logging.getLogger(name).setLevel(logging.WARNING)
-    worker.start()
+    fallback = celery.homeboard_fallback  # type: ignore[attr-defined]
+    fallback.start()
+    try:
+        worker.start()
+    finally:
+        fallback.stop()
     return int(worker.exitcode or 0)
 
 
 __all__ = ["EXIT_BEAT_DIED", "EXIT_WEDGED", "QUEUE", "REFRESH_TASK", "BeatThread",
            "BoardCadence", "BoardScheduler", "ConsumerWatch", "LocalMidnight", "RefreshTask",
-           "ThreadedBeat", "beat_died", "beat_schedule", "celery_settings",
+           "RefusalFallback", "ThreadedBeat", "beat_died", "beat_schedule", "celery_settings",
            "check_message_options", "create_celery", "expires_seconds", "run_worker",
            "tune_malloc"]

@@ -453,3 +453,32 @@ def test_a_refresh_past_its_timeout_is_stopped_inside_the_worker(rig: Rig) -> No
     proc = subprocess.run([*HOMEBOARD, "refresh", "--config", str(rig.config_path)],
                           capture_output=True, text=True, timeout=30, env=clean_environment())
     assert proc.returncode == 0 and proc.stdout.startswith("pushed"), proc.stderr
+
+
+def test_redis_refusing_writes_the_service_keeps_pushing_frames_and_says_why(rig: Rig) -> None:
+    from boardkit import accept_writes, refuse_writes
+
+    rig.configure(interval="2s")
+    service = rig.start_service()
+    wait_for(lambda: len(pushes(rig.out)) >= 1, 20, what="a first push")
+    client = rig.redis.client()
+    try:
+        refuse_writes(client, "misconf", rig.redis.workdir)  # a full disk
+        rig.weather.temperature = 25.0  # new data: the household must see it
+        wait_for(lambda: len(pushes(rig.out)) >= 2, 20, what="a push while Redis refuses writes")
+        status = rig.status_json()
+        assert status["redis"]["writable"] is False
+        assert any(f.startswith("Redis refuses writes: MISCONF") and "disk" in f
+                   for f in status["faults"]), status["faults"]
+        assert status["last_push"]["sha256"] == pushes(rig.out)[-1]["sha256"]
+        assert "Redis refuses writes: MISCONF" in service.log()
+        assert "is redis-server running" not in service.log()
+        accept_writes(client)  # space freed: Celery's own refreshes come back
+        done = rig.counters()["completed"]
+        wait_for(lambda: rig.counters()["completed"] >= done + 2, 30,
+                 what="scheduled refreshes after Redis takes writes again")
+        assert rig.status_json()["faults"] == []
+        assert service.alive()
+    finally:
+        accept_writes(client)
+        client.close()
