@@ -491,11 +491,15 @@ def display() -> None:
 
 def _panel_command(obj: CliContext, what: str) -> None:
     from homeboard.app import build_app
-    from homeboard.service import show_on_panel
+    from homeboard.service import RefreshInterrupted, release_on_signals, show_on_panel
 
     app = build_app(obj.load())
     try:
-        result = show_on_panel(app, what)
+        with release_on_signals():
+            result = show_on_panel(app, what)
+    except RefreshInterrupted as exc:
+        click.echo(f"homeboard: display {what} {exc}; the lock was released", err=True)
+        sys.exit(128 + exc.signum)
     finally:
         app.close()
     if result.outcome == "skipped-locked":

@@ -131,3 +131,66 @@ def test_status_document_has_the_documented_keys(store: Store, tmp_path: Path) -
     assert doc["sources"]["Family"] == {"fetched_at": None, "status": "unavailable",
                                                  "last_error": None, "age_seconds": None}
     assert doc["next_run"] is None  # no scheduler running
+
+
+# --------------------------------------------------------------------------- the disk copy
+
+
+def test_the_disk_copy_is_json_replaced_atomically_and_read_back(tmp_path: Path) -> None:
+    from homeboard.diskstate import DiskState
+
+    disk = DiskState(tmp_path / "state", "hall")
+    assert disk.save_snapshots({"weather": weather(11.5, NOW)})
+    folder = tmp_path / "state" / "hall"
+    raw = json.loads((folder / "snapshots.json").read_text(encoding="utf-8"))
+    assert raw["snapshots"]["weather"]["data"]["current"]["temperature"] == 11.5
+    assert sorted(p.name for p in folder.iterdir()) == ["snapshots.json"]  # no temp left
+    again = DiskState(tmp_path / "state", "hall")  # another process
+    assert again.load_snapshots()["weather"].data.current.temperature == 11.5  # type: ignore[union-attr]
+    push = PushRecord(sha256="ab" * 32, at=NOW, display="mock")
+    assert disk.save_push(push)
+    assert again.last_push() == push
+
+
+def test_an_unwritable_state_dir_is_said_once_and_never_stops_a_refresh(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture,
+) -> None:
+    from homeboard.diskstate import DiskState
+
+    (tmp_path / "file").write_text("not a folder")
+    disk = DiskState(tmp_path / "file", "hall")
+    assert not disk.save_snapshots({"weather": weather(1.0, NOW)})
+    assert not disk.save_snapshots({"weather": weather(2.0, NOW)})
+    assert caplog.text.count("cannot write snapshots.json") == 1
+    assert disk.load_snapshots() == {}
+    with disk.lock() as acquired:
+        assert acquired  # the Redis lock alone keeps refreshes apart then
+
+
+def test_newer_data_on_disk_win_over_an_old_redis_dump() -> None:
+    from homeboard.diskstate import newest_snapshots
+
+    old = weather(5.0, NOW - timedelta(hours=6))  # Redis came back from an old dump
+    new = weather(11.0, NOW - timedelta(minutes=15))
+    assert newest_snapshots({"weather": old}, {"weather": new})["weather"] is new
+    assert newest_snapshots({"weather": new}, {"weather": old})["weather"] is new
+    # A failed attempt since (recorded with no data, the cache being empty) keeps its
+    # error with the good data.
+    failed = Snapshot(name="weather", kind="weather", data=None, last_error="offline",
+                      attempted_at=NOW)
+    merged = newest_snapshots({"weather": failed}, {"weather": new})["weather"]
+    assert merged.data == new.data and merged.fetched_at == new.fetched_at
+    assert merged.last_error == "offline" and merged.attempted_at == NOW
+
+
+def test_the_file_lock_keeps_two_holders_apart(tmp_path: Path) -> None:
+    from homeboard.diskstate import DiskState
+
+    first = DiskState(tmp_path, "hall")
+    second = DiskState(tmp_path, "hall")
+    with first.lock() as one:
+        assert one
+        with second.lock() as two:
+            assert not two
+    with second.lock() as two:
+        assert two  # released with the first holder

@@ -323,10 +323,10 @@ def test_a_refresh_message_with_an_eta_or_no_expiry_is_refused_whatever_the_spel
     client = redis_server.client()
     try:
         with pytest.raises(ValueError, match="countdown"):
-            task.apply_async(kwargs={"trigger": "manual"}, **{"count" "down": 1, "expires": 60})
+            task.apply_async(kwargs={"trigger": "manual"}, expires=60, **{"".join(["count", "down"]): 1})
         with pytest.raises(ValueError, match="eta"):
             task.apply_async(kwargs={"trigger": "manual"}, expires=60,
-                             **{"e" "ta": datetime.now(LA) + timedelta(minutes=1)})
+                             **{"".join(["e", "ta"]): datetime.now(LA) + timedelta(minutes=1)})
         with pytest.raises(ValueError, match="expires"):
             task.apply_async(kwargs={"trigger": "manual"})
         with pytest.raises(ValueError, match="countdown"):
