@@ -471,8 +471,10 @@ def status(obj: CliContext, as_json: bool) -> None:
         if push
         else "last push: never"
     )
-    click.echo(f"next run: {doc['next_run'] or 'unknown (is the service running?)'}"
-               + (" (overdue)" if doc.get("next_run_overdue") else ""))
+    click.echo(
+        f"next run: {doc['next_run'] or 'unknown (is the service running?)'}"
+        + (" (overdue)" if doc.get("next_run_overdue") else "")
+    )
     if doc.get("deferred_until"):
         click.echo(f"deferred frame: pushed at {doc['deferred_until']} (display.min_interval)")
     for fault in doc.get("faults", []):

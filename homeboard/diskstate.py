@@ -77,8 +77,12 @@ def newest_snapshots(*layers: Mapping[str, Snapshot]) -> dict[str, Snapshot]:
             ranked = sorted((have, snap), key=lambda s: (_has_data(s), _ts(s.fetched_at)))
             worse, best = ranked
             if _ts(worse.attempted_at) > _ts(best.attempted_at):
-                best = replace(best, last_error=worse.last_error,
-                               attempted_at=worse.attempted_at, cut=worse.cut)
+                best = replace(
+                    best,
+                    last_error=worse.last_error,
+                    attempted_at=worse.attempted_at,
+                    cut=worse.cut,
+                )
             out[name] = best
     return out
 
@@ -105,8 +109,12 @@ class DiskState:
     def _warn_once(self, what: str, exc: OSError) -> None:
         if what not in self._warned:
             self._warned.add(what)
-            log.warning("cannot write %s in %s (%s); the board goes on without it", what,
-                        self.folder, exc.strerror or exc)
+            log.warning(
+                "cannot write %s in %s (%s); the board goes on without it",
+                what,
+                self.folder,
+                exc.strerror or exc,
+            )
 
     def _write(self, name: str, data: Any, *, durable: bool = True) -> bool:
         """Write ``data`` as JSON to ``name`` atomically (temporary file, fsync, rename)."""
@@ -178,8 +186,10 @@ class DiskState:
 
     def save_snapshots(self, snapshots: Mapping[str, Snapshot]) -> bool:
         """Replace the snapshots on disk with ``snapshots`` (the configured sources)."""
-        data = {"version": VERSION,
-                "snapshots": {name: snapshot_to_json(s) for name, s in sorted(snapshots.items())}}
+        data = {
+            "version": VERSION,
+            "snapshots": {name: snapshot_to_json(s) for name, s in sorted(snapshots.items())},
+        }
         return self._write("snapshots.json", data)
 
     # ------------------------------------------------------------------ push, refresh
@@ -197,8 +207,10 @@ class DiskState:
 
     def save_push(self, push: PushRecord) -> bool:
         """Record the frame now on the panel."""
-        return self._write("last_push.json", {"sha256": push.sha256, "time": push.at.isoformat(),
-                                               "display": push.display})
+        return self._write(
+            "last_push.json",
+            {"sha256": push.sha256, "time": push.at.isoformat(), "display": push.display},
+        )
 
     def last_refresh(self) -> dict[str, Any] | None:
         """The last refresh that Redis could not record, if any."""

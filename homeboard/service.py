@@ -113,8 +113,11 @@ def time_limit(soft: float, *, hard: float | None = None) -> Iterator[None]:
 
 
 def _end_hung_process(hard: float) -> None:
-    log.critical("refresh still running %g s after it started and did not stop; exiting so "
-                 "the service is restarted (the lock expires by itself)", hard)
+    log.critical(
+        "refresh still running %g s after it started and did not stop; exiting so "
+        "the service is restarted (the lock expires by itself)",
+        hard,
+    )
     logging.shutdown()
     os._exit(EXIT_HUNG)
 
@@ -180,9 +183,14 @@ def release_on_signals(
             signal.signal(signum, handler)
 
 
-def clock_problem(now: datetime, *, last_push_at: datetime | None,
-                  newest_data_at: datetime | None, synced: bool | None,
-                  floor: datetime = CLOCK_FLOOR) -> str | None:
+def clock_problem(
+    now: datetime,
+    *,
+    last_push_at: datetime | None,
+    newest_data_at: datetime | None,
+    synced: bool | None,
+    floor: datetime = CLOCK_FLOOR,
+) -> str | None:
     """Why the clock cannot be trusted to draw the date, or None.
 
     A clock before ``floor`` is wrong whatever anyone says. Otherwise, unless the kernel
@@ -191,15 +199,19 @@ def clock_problem(now: datetime, *, last_push_at: datetime | None,
     """
     shown = f"{now:%Y-%m-%d %H:%M}"
     if now < floor:
-        return (f"the clock reads {shown}, before {floor:%Y-%m-%d}: it is not set; no frame is "
-                "pushed until the time is synchronised")
+        return (
+            f"the clock reads {shown}, before {floor:%Y-%m-%d}: it is not set; no frame is "
+            "pushed until the time is synchronised"
+        )
     if synced:
         return None
     for what, moment in (("the last push", last_push_at), ("the newest data", newest_data_at)):
         if moment is not None and now < moment - CLOCK_SLACK:
-            return (f"the clock reads {shown}, earlier than {what} "
-                    f"({moment.astimezone(now.tzinfo):%Y-%m-%d %H:%M}): it is not set; no frame "
-                    "is pushed until the time is synchronised")
+            return (
+                f"the clock reads {shown}, earlier than {what} "
+                f"({moment.astimezone(now.tzinfo):%Y-%m-%d %H:%M}): it is not set; no frame "
+                "is pushed until the time is synchronised"
+            )
     return None
 
 
@@ -259,23 +271,33 @@ def refresh(app: App, *, force: bool = False, trigger: str = "schedule") -> Refr
                 return _skipped(app, store, writes, started, trigger)
             try:
                 writes(store.begin_refresh, started, trigger=trigger, ttl=schedule.lock_timeout)
-                with time_limit(schedule.refresh_timeout.total_seconds(),
-                                hard=hard_limit(schedule)):
-                    result, push = _cycle(app, store, writes, started=started, force=force,
-                                          trigger=trigger)
+                with time_limit(
+                    schedule.refresh_timeout.total_seconds(), hard=hard_limit(schedule)
+                ):
+                    result, push = _cycle(
+                        app, store, writes, started=started, force=force, trigger=trigger
+                    )
             except (Exception, RefreshTimeout, RefreshInterrupted) as exc:
                 if isinstance(exc, RefreshInterrupted):
                     interrupted = exc
                 error = _error_text(exc)
-                record = RefreshRecord(started_at=started, ended_at=app.now(), outcome="failed",
-                                       trigger=trigger, error=error, warning=writes.refusal)
+                record = RefreshRecord(
+                    started_at=started,
+                    ended_at=app.now(),
+                    outcome="failed",
+                    trigger=trigger,
+                    error=error,
+                    warning=writes.refusal,
+                )
                 result = RefreshResult(record, error)
-                if not isinstance(exc, (RefreshTimeout, RefreshInterrupted, redis.RedisError,
-                                        DisplayError)):
+                if not isinstance(
+                    exc, (RefreshTimeout, RefreshInterrupted, redis.RedisError, DisplayError)
+                ):
                     log.debug("refresh failed", exc_info=True)
             if writes.refusal is not None and result.record.warning is None:
                 result = dataclasses.replace(
-                    result, record=dataclasses.replace(result.record, warning=writes.refusal))
+                    result, record=dataclasses.replace(result.record, warning=writes.refusal)
+                )
             try:
                 if not writes(store.end_refresh, result.record, push=push):
                     disk.save_refresh(result.record.to_json())  # status reads it from there
@@ -290,12 +312,14 @@ def refresh(app: App, *, force: bool = False, trigger: str = "schedule") -> Refr
     return result
 
 
-def _skipped(app: App, store: Store, writes: _Writes, started: datetime,
-             trigger: str) -> RefreshResult:
+def _skipped(
+    app: App, store: Store, writes: _Writes, started: datetime, trigger: str
+) -> RefreshResult:
     import redis
 
-    record = RefreshRecord(started_at=started, ended_at=app.now(), outcome="skipped-locked",
-                           trigger=trigger)
+    record = RefreshRecord(
+        started_at=started, ended_at=app.now(), outcome="skipped-locked", trigger=trigger
+    )
     with contextlib.suppress(redis.RedisError):
         writes(store.end_refresh, record)
     log.info("refresh skipped-locked (%s): another refresh holds the lock", trigger)
@@ -340,8 +364,9 @@ def _release(lock: Any) -> None:
     except LockError:
         log.warning("the refresh lock had already expired (schedule.lock_timeout too short?)")
     except redis.RedisError as exc:
-        log.warning("could not release the refresh lock (it expires by itself): %s",
-                    _error_text(exc))
+        log.warning(
+            "could not release the refresh lock (it expires by itself): %s", _error_text(exc)
+        )
 
 
 def _log_result(result: RefreshResult) -> None:
@@ -355,8 +380,10 @@ def _log_result(result: RefreshResult) -> None:
     if rec.outcome == "held":
         log.warning("refresh held (%s): %s%s", rec.trigger, rec.error, warning)
         return
-    line = (f"refresh {rec.outcome} ({rec.trigger}) in {total:.2f} s: fetch {rec.fetch_s:.2f} s, "
-            f"render {rec.render_s:.2f} s, push {rec.push_s:.2f} s")
+    line = (
+        f"refresh {rec.outcome} ({rec.trigger}) in {total:.2f} s: fetch {rec.fetch_s:.2f} s, "
+        f"render {rec.render_s:.2f} s, push {rec.push_s:.2f} s"
+    )
     if result.state is not None and result.state.sources:
         line += "; " + ", ".join(f"{s.name} {s.status}" for s in result.state.sources)
     if rec.warning:
@@ -381,7 +408,13 @@ def last_push_of(store: Store, disk: DiskState) -> PushRecord | None:
 
 
 def _cycle(
-    app: App, store: Store, writes: _Writes, *, started: datetime, force: bool, trigger: str,
+    app: App,
+    store: Store,
+    writes: _Writes,
+    *,
+    started: datetime,
+    force: bool,
+    trigger: str,
 ) -> tuple[RefreshResult, PushRecord | None]:
     """Fetch, cache, compose, render and (maybe) push; the caller holds the lock."""
     import drivers
@@ -399,13 +432,21 @@ def _cycle(
     last = last_push_of(store, disk)
     identity = display_identity(config)
     now = app.now()
-    newest = max((s.fetched_at for s in previous.values() if s.fetched_at is not None),
-                 default=None, key=lambda moment: moment.timestamp())
-    problem = clock_problem(now, last_push_at=last.at if last else None, newest_data_at=newest,
-                            synced=app.clock_synced())
+    newest = max(
+        (s.fetched_at for s in previous.values() if s.fetched_at is not None),
+        default=None,
+        key=lambda moment: moment.timestamp(),
+    )
+    problem = clock_problem(
+        now,
+        last_push_at=last.at if last else None,
+        newest_data_at=newest,
+        synced=app.clock_synced(),
+    )
     if problem is not None:
-        record = RefreshRecord(started_at=started, ended_at=app.now(), outcome="held",
-                               trigger=trigger, error=problem)
+        record = RefreshRecord(
+            started_at=started, ended_at=app.now(), outcome="held", trigger=trigger, error=problem
+        )
         return RefreshResult(record, problem), None
 
     sources = app.sources()
@@ -436,9 +477,12 @@ def _cycle(
         # this one has never shown it.
         last = None
     decision = drivers.decide_push(
-        sha256=sha, now=now,
-        last_sha256=last.sha256 if last else None, last_push_at=last.at if last else None,
-        min_interval=config.display.effective_min_interval, force=force,
+        sha256=sha,
+        now=now,
+        last_sha256=last.sha256 if last else None,
+        last_push_at=last.at if last else None,
+        min_interval=config.display.effective_min_interval,
+        force=force,
     )
     push: PushRecord | None = None
     outcome: Outcome
@@ -459,8 +503,13 @@ def _cycle(
             detail += f"; pushed at {not_before.astimezone(config.tz):%H:%M:%S}"
     t3 = time.monotonic()
     record = RefreshRecord(
-        started_at=started, ended_at=app.now(), outcome=outcome, trigger=trigger,
-        fetch_s=_seconds(t0, t1), render_s=_seconds(t1, t2), push_s=_seconds(t2, t3),
+        started_at=started,
+        ended_at=app.now(),
+        outcome=outcome,
+        trigger=trigger,
+        fetch_s=_seconds(t0, t1),
+        render_s=_seconds(t1, t2),
+        push_s=_seconds(t2, t3),
         sha256=sha,
     )
     return RefreshResult(record, detail, state), push
@@ -493,9 +542,15 @@ def show_on_panel(app: App, what: str) -> RefreshResult:
     """
     started = app.now()
     store, lock, acquired, refusal = _try_lock(app)
-    busy = RefreshResult(RefreshRecord(started_at=started, ended_at=app.now(),
-                                       outcome="skipped-locked", trigger=f"display-{what}"),
-                         "a refresh is running; try again in a minute")
+    busy = RefreshResult(
+        RefreshRecord(
+            started_at=started,
+            ended_at=app.now(),
+            outcome="skipped-locked",
+            trigger=f"display-{what}",
+        ),
+        "a refresh is running; try again in a minute",
+    )
     if not acquired:
         return busy
     try:
@@ -507,13 +562,15 @@ def show_on_panel(app: App, what: str) -> RefreshResult:
         _release(lock)
 
 
-def _show_on_panel(app: App, store: Store, what: str, started: datetime,
-                   writes: _Writes) -> RefreshResult:
+def _show_on_panel(
+    app: App, store: Store, what: str, started: datetime, writes: _Writes
+) -> RefreshResult:
     import drivers
 
     config = app.config
-    with time_limit(config.schedule.refresh_timeout.total_seconds(),
-                    hard=hard_limit(config.schedule)):
+    with time_limit(
+        config.schedule.refresh_timeout.total_seconds(), hard=hard_limit(config.schedule)
+    ):
         t0 = time.monotonic()
         try:
             with app.open_display() as display:
@@ -527,12 +584,32 @@ def _show_on_panel(app: App, store: Store, what: str, started: datetime,
     shown = PushRecord(sha256=sha, at=app.now(), display=display_identity(config))
     app.disk().save_push(shown)
     writes(store.save_push, shown)
-    record = RefreshRecord(started_at=started, ended_at=app.now(), outcome="pushed",
-                           trigger=f"display-{what}", push_s=time.monotonic() - t0,
-                           sha256=sha, warning=writes.refusal)
+    record = RefreshRecord(
+        started_at=started,
+        ended_at=app.now(),
+        outcome="pushed",
+        trigger=f"display-{what}",
+        push_s=time.monotonic() - t0,
+        sha256=sha,
+        warning=writes.refusal,
+    )
     return RefreshResult(record, "test pattern shown" if what == "test" else "panel cleared")
 
 
-__all__ = ["CLOCK_FLOOR", "DEFERRED", "EXIT_HUNG", "RefreshInterrupted", "RefreshResult",
-           "RefreshTimeout", "clock_problem", "display_identity", "hard_limit", "last_push_of",
-           "refresh", "release_on_signals", "show", "show_on_panel", "time_limit"]
+__all__ = [
+    "CLOCK_FLOOR",
+    "DEFERRED",
+    "EXIT_HUNG",
+    "RefreshInterrupted",
+    "RefreshResult",
+    "RefreshTimeout",
+    "clock_problem",
+    "display_identity",
+    "hard_limit",
+    "last_push_of",
+    "refresh",
+    "release_on_signals",
+    "show",
+    "show_on_panel",
+    "time_limit",
+]

@@ -38,10 +38,22 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Outcome = Literal["pushed", "unchanged", "deferred", "held", "skipped-locked", "failed"]
-OUTCOMES: tuple[Outcome, ...] = ("pushed", "unchanged", "deferred", "held", "skipped-locked",
-                                 "failed")
-COUNTERS: tuple[str, ...] = ("started", "completed", "skipped_locked", "expired", "pushes",
-                             "unchanged")
+OUTCOMES: tuple[Outcome, ...] = (
+    "pushed",
+    "unchanged",
+    "deferred",
+    "held",
+    "skipped-locked",
+    "failed",
+)
+COUNTERS: tuple[str, ...] = (
+    "started",
+    "completed",
+    "skipped_locked",
+    "expired",
+    "pushes",
+    "unchanged",
+)
 RECENT_MAX = 20
 #: How long the published next run is kept: a scheduler that died leaves it in the past.
 NEXT_RUN_KEEP = 86400.0
@@ -179,21 +191,25 @@ class Store:
             out[snap.name] = snap
         return out
 
-    def save_snapshots(self, snapshots: Mapping[str, Snapshot],
-                       *, keep: Iterable[str] | None = None) -> None:
+    def save_snapshots(
+        self, snapshots: Mapping[str, Snapshot], *, keep: Iterable[str] | None = None
+    ) -> None:
         """Write the snapshots; with ``keep``, forget sources no longer configured."""
         key = self.key("snapshots")
         pipe = self.client.pipeline(transaction=True)
         if snapshots:
-            pipe.hset(key, mapping={name: _dumps(snapshot_to_json(snap))
-                                    for name, snap in snapshots.items()})
+            pipe.hset(
+                key,
+                mapping={name: _dumps(snapshot_to_json(snap)) for name, snap in snapshots.items()},
+            )
         if keep is not None:
             pipe.hkeys(key)
         results = pipe.execute()
         if keep is not None:
             wanted = set(keep) | set(snapshots)
-            gone = [f for f in results[-1]
-                    if (f.decode() if isinstance(f, bytes) else f) not in wanted]
+            gone = [
+                f for f in results[-1] if (f.decode() if isinstance(f, bytes) else f) not in wanted
+            ]
             if gone:
                 self.client.hdel(key, *gone)
 
@@ -205,8 +221,13 @@ class Store:
 
         # thread_local=False: the token is the lock's, not the thread's, so any code
         # holding this object (a signal handler, a watchdog) releases the same lock.
-        return Lock(self.client, self.key("lock"), timeout=timeout.total_seconds(),
-                    blocking=False, thread_local=False)
+        return Lock(
+            self.client,
+            self.key("lock"),
+            timeout=timeout.total_seconds(),
+            blocking=False,
+            thread_local=False,
+        )
 
     def lock_holder_ttl(self) -> float | None:
         """Seconds until the lock expires, or None when nobody holds it."""
@@ -233,8 +254,11 @@ class Store:
         """Count a refresh that took the lock and mark it as running."""
         pipe = self.client.pipeline(transaction=True)
         pipe.hincrby(self.key("counters"), "started", 1)
-        pipe.set(self.key("running"), _dumps({"started_at": _iso(started_at), "trigger": trigger}),
-                 px=max(1, int(ttl.total_seconds() * 1000)))
+        pipe.set(
+            self.key("running"),
+            _dumps({"started_at": _iso(started_at), "trigger": trigger}),
+            px=max(1, int(ttl.total_seconds() * 1000)),
+        )
         pipe.execute()
 
     def end_refresh(self, record: RefreshRecord, *, push: PushRecord | None = None) -> None:
@@ -300,9 +324,11 @@ class Store:
     def set_deferred(self, not_before: datetime, *, now: datetime) -> None:
         """Say that a changed frame waits for ``not_before`` (``display.min_interval``)."""
         ttl = max(0.0, not_before.timestamp() - now.timestamp()) + 3600.0
-        self.client.set(self.key("deferred"),
-                        _dumps({"not_before": _iso(not_before), "since": _iso(now)}),
-                        px=int(ttl * 1000))
+        self.client.set(
+            self.key("deferred"),
+            _dumps({"not_before": _iso(not_before), "since": _iso(now)}),
+            px=int(ttl * 1000),
+        )
 
     def deferred(self) -> datetime | None:
         """When a deferred frame may be pushed, if one waits."""
@@ -317,8 +343,11 @@ class Store:
     def set_next_run(self, when: datetime, *, now: datetime) -> None:
         """Publish when the scheduler sends the next refresh (kept a day after it)."""
         ttl = max(0.0, when.timestamp() - now.timestamp()) + NEXT_RUN_KEEP
-        self.client.set(self.key("next_run"), _dumps({"time": _iso(when), "written_at": _iso(now)}),
-                        px=int(ttl * 1000))
+        self.client.set(
+            self.key("next_run"),
+            _dumps({"time": _iso(when), "written_at": _iso(now)}),
+            px=int(ttl * 1000),
+        )
 
     def next_run(self) -> datetime | None:
         """When the scheduler said it sends the next refresh (None: no scheduler running)."""
@@ -342,8 +371,9 @@ class Store:
             return write_refusal(exc) or f"Redis refuses writes: {exc}"
         return None
 
-    def status(self, config: Config, now: datetime, *,
-               disk: DiskState | None = None) -> dict[str, Any]:
+    def status(
+        self, config: Config, now: datetime, *, disk: DiskState | None = None
+    ) -> dict[str, Any]:
         """The ``homeboard status --json`` document (reads Redis, and the state directory).
 
         Besides the documented keys: ``faults`` (one line per thing that needs the owner:
@@ -382,11 +412,12 @@ class Store:
         faults: list[str] = []
         if refusal:
             faults.append(refusal)
-        overdue = (next_run is not None
-                   and now.timestamp() - next_run.timestamp() > NEXT_RUN_GRACE)
+        overdue = next_run is not None and now.timestamp() - next_run.timestamp() > NEXT_RUN_GRACE
         if overdue and next_run is not None:
-            faults.append(f"the next run ({_iso(next_run.astimezone(now.tzinfo))}) is in the "
-                          "past: the scheduler is not running (is the service running?)")
+            faults.append(
+                f"the next run ({_iso(next_run.astimezone(now.tzinfo))}) is in the "
+                "past: the scheduler is not running (is the service running?)"
+            )
         if last is not None and last.get("outcome") == "held" and last.get("error"):
             faults.append(str(last["error"]))
         return {
@@ -411,5 +442,15 @@ def _started(record: Mapping[str, Any]) -> float:
     return moment.timestamp() if moment is not None else float("-inf")
 
 
-__all__ = ["COUNTERS", "NEXT_RUN_GRACE", "OUTCOMES", "RECENT_MAX", "Outcome", "PushRecord",
-           "RefreshRecord", "Store", "key_prefix", "write_refusal"]
+__all__ = [
+    "COUNTERS",
+    "NEXT_RUN_GRACE",
+    "OUTCOMES",
+    "RECENT_MAX",
+    "Outcome",
+    "PushRecord",
+    "RefreshRecord",
+    "Store",
+    "key_prefix",
+    "write_refusal",
+]

@@ -94,8 +94,15 @@ class BoardCadence(BaseSchedule):
     at once instead of waiting for the lost time to come round again.
     """
 
-    def __init__(self, interval: timedelta, quiet: QuietHours | None, tz: tzinfo,
-                 *, nowfun: Any = None, app: Any = None) -> None:
+    def __init__(
+        self,
+        interval: timedelta,
+        quiet: QuietHours | None,
+        tz: tzinfo,
+        *,
+        nowfun: Any = None,
+        app: Any = None,
+    ) -> None:
         super().__init__(nowfun=nowfun, app=app)
         self.interval = interval
         self.quiet = quiet
@@ -116,8 +123,10 @@ class BoardCadence(BaseSchedule):
         """Seconds until the quiet window next opens or closes (inf without one)."""
         if self.quiet is None:
             return math.inf
-        edges = (_next_local(now, self.quiet.start, self.zone),
-                 _next_local(now, self.quiet.end, self.zone))
+        edges = (
+            _next_local(now, self.quiet.start, self.zone),
+            _next_local(now, self.quiet.end, self.zone),
+        )
         return max(0.5, min(_seconds(now, edge) for edge in edges))
 
     def is_due(self, last_run_at: datetime) -> schedstate:  # type: ignore[override]
@@ -138,7 +147,10 @@ class BoardCadence(BaseSchedule):
     def __eq__(self, other: object) -> bool:
         if isinstance(other, BoardCadence):
             return (self.interval, self.quiet, str(self.zone)) == (
-                other.interval, other.quiet, str(other.zone))
+                other.interval,
+                other.quiet,
+                str(other.zone),
+            )
         return NotImplemented
 
     def __hash__(self) -> int:
@@ -147,8 +159,10 @@ class BoardCadence(BaseSchedule):
     def __repr__(self) -> str:
         quiet = ""
         if self.quiet is not None:
-            quiet = (f", every {self.quiet.interval} from {self.quiet.start:%H:%M}"
-                     f" to {self.quiet.end:%H:%M}")
+            quiet = (
+                f", every {self.quiet.interval} from {self.quiet.start:%H:%M}"
+                f" to {self.quiet.end:%H:%M}"
+            )
         return f"<every {self.interval}{quiet} ({self.zone})>"
 
 
@@ -202,8 +216,9 @@ def beat_schedule(config: Config, *, nowfun: Any = None) -> dict[str, dict[str, 
     return {
         "refresh": {
             "task": REFRESH_TASK,
-            "schedule": BoardCadence(config.schedule.interval, config.schedule.quiet_hours, tz,
-                                     nowfun=nowfun),
+            "schedule": BoardCadence(
+                config.schedule.interval, config.schedule.quiet_hours, tz, nowfun=nowfun
+            ),
             "kwargs": {"trigger": "schedule"},
             "options": {"expires": expires},
         },
@@ -314,8 +329,10 @@ def check_message_options(options: dict[str, Any]) -> None:
     """Raise ValueError unless the options carry ``expires`` and no ``eta``/``countdown``."""
     timed = sorted(k for k in ("eta", "countdown") if options.get(k) is not None)
     if timed:
-        raise ValueError(f"refresh messages never carry {' or '.join(timed)}: cadence is "
-                         "beat's job (DESIGN.md, rule 1)")
+        raise ValueError(
+            f"refresh messages never carry {' or '.join(timed)}: cadence is "
+            "beat's job (DESIGN.md, rule 1)"
+        )
     if not options.get("expires"):
         raise ValueError("every refresh message must carry expires (DESIGN.md, rule 2)")
 
@@ -332,8 +349,9 @@ class BoardScheduler(Scheduler):
     #: Seconds between two looks at the queue for a wedged consumer.
     WATCH_EVERY = 1.0
 
-    def __init__(self, *args: Any, board_app: App, watch: ConsumerWatch | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, board_app: App, watch: ConsumerWatch | None = None, **kwargs: Any
+    ) -> None:
         self.board_app = board_app
         self.watch = watch
         self._published: datetime | None = None
@@ -359,8 +377,11 @@ class BoardScheduler(Scheduler):
         except Exception as exc:  # noqa: BLE001 - any send failure is the same to us
             text = f"{type(exc).__name__}: {exc}".splitlines()[0]
             if text != self._send_error:
-                log.warning("could not send the %s refresh (%s); the next tick tries again",
-                            entry.name, text)
+                log.warning(
+                    "could not send the %s refresh (%s); the next tick tries again",
+                    entry.name,
+                    text,
+                )
             else:
                 log.debug("could not send the %s refresh", entry.name, exc_info=True)
             self._send_error = text
@@ -379,10 +400,14 @@ class BoardScheduler(Scheduler):
 
     def deferred_entry(self) -> Any:
         """The entry sent when a deferred frame may be pushed (it expires like the others)."""
-        return self.Entry(name="deferred", task=REFRESH_TASK, schedule=None,
-                          kwargs={"trigger": service.DEFERRED},
-                          options={"expires": expires_seconds(self.board_app.config)},
-                          app=self.app)
+        return self.Entry(
+            name="deferred",
+            task=REFRESH_TASK,
+            schedule=None,
+            kwargs={"trigger": service.DEFERRED},
+            options={"expires": expires_seconds(self.board_app.config)},
+            app=self.app,
+        )
 
     def send_deferred(self) -> bool:
         """Send one refresh once the moment of a deferred frame has come; True if sent."""
@@ -421,12 +446,16 @@ class BoardScheduler(Scheduler):
             waiting = 0  # Redis is away: the worker is reconnecting by itself
         action = self.watch.check(waiting)
         if action == "nudge":
-            log.warning("the worker is idle but %d refresh message(s) wait in Redis; "
-                        "reconnecting it", waiting)
+            log.warning(
+                "the worker is idle but %d refresh message(s) wait in Redis; reconnecting it",
+                waiting,
+            )
             self.watch.nudge()
         elif action == "give-up":
-            log.critical("the worker still takes no messages from Redis; exiting so that the "
-                         "service is restarted")
+            log.critical(
+                "the worker still takes no messages from Redis; exiting so that the "
+                "service is restarted"
+            )
             logging.shutdown()
             os._exit(EXIT_WEDGED)
 
@@ -547,8 +576,11 @@ def beat_died(error: BaseException | None, *, grace: float) -> None:
     from celery.worker import state
 
     why = f"{type(error).__name__}: {error}".splitlines()[0] if error is not None else "it returned"
-    log.critical("the scheduler (beat) stopped (%s); ending the service so that it is "
-                 "restarted (exit %d)", why, EXIT_BEAT_DIED)
+    log.critical(
+        "the scheduler (beat) stopped (%s); ending the service so that it is restarted (exit %d)",
+        why,
+        EXIT_BEAT_DIED,
+    )
     state.should_stop = EXIT_BEAT_DIED  # the worker leaves its loop with this exit status
 
     def end_now() -> None:
@@ -620,7 +652,10 @@ def celery_settings(config: Config) -> dict[str, Any]:
         # A refused publish gives up within a second or two; beat tries again next tick.
         "task_publish_retry": True,
         "task_publish_retry_policy": {
-            "max_retries": 3, "interval_start": 0, "interval_step": 0.5, "interval_max": 1,
+            "max_retries": 3,
+            "interval_start": 0,
+            "interval_step": 0.5,
+            "interval_max": 1,
         },
         # No remote control (no inspect), no events, no gossip: one node, its own status keys.
         "worker_enable_remote_control": False,
@@ -670,8 +705,9 @@ def create_celery(app: App) -> Celery:
         except Exception as exc:  # noqa: BLE001 - a lost start refresh waits for the next tick
             log.warning("could not queue the start-up refresh: %s", exc)
 
-    def on_revoked(sender: Any = None, request: Any = None, expired: bool = False,
-                   **_: Any) -> None:
+    def on_revoked(
+        sender: Any = None, request: Any = None, expired: bool = False, **_: Any
+    ) -> None:
         if not expired:
             return
         import redis
@@ -730,7 +766,9 @@ def run_worker(app: App, *, loglevel: str = "INFO") -> int:
     quiet = config.schedule.quiet_hours
     log.info(
         "service starting: board %s, Redis %s, every %s%s, display %s",
-        config.board, safe_url(config.redis_url), config.schedule.interval,
+        config.board,
+        safe_url(config.redis_url),
+        config.schedule.interval,
         f" ({quiet.interval} from {quiet.start:%H:%M} to {quiet.end:%H:%M})" if quiet else "",
         config.display.driver,
     )
@@ -748,8 +786,12 @@ def run_worker(app: App, *, loglevel: str = "INFO") -> int:
     if loglevel != "DEBUG":
         # One line per refresh is ours; Celery's per-message lines (received, succeeded,
         # sent, discarded) would triple the journal over the years. Warnings still show.
-        for name in ("celery.app.trace", "celery.worker.strategy", "celery.worker.request",
-                     "celery.beat"):
+        for name in (
+            "celery.app.trace",
+            "celery.worker.strategy",
+            "celery.worker.request",
+            "celery.beat",
+        ):
             logging.getLogger(name).setLevel(logging.WARNING)
     fallback = celery.homeboard_fallback  # type: ignore[attr-defined]
     fallback.start()
@@ -760,8 +802,25 @@ def run_worker(app: App, *, loglevel: str = "INFO") -> int:
     return int(worker.exitcode or 0)
 
 
-__all__ = ["EXIT_BEAT_DIED", "EXIT_WEDGED", "QUEUE", "REFRESH_TASK", "BeatThread",
-           "BoardCadence", "BoardScheduler", "ConsumerWatch", "LocalMidnight", "RefreshTask",
-           "RefusalFallback", "ThreadedBeat", "beat_died", "beat_schedule", "celery_settings",
-           "check_message_options", "create_celery", "expires_seconds", "run_worker",
-           "tune_malloc"]
+__all__ = [
+    "EXIT_BEAT_DIED",
+    "EXIT_WEDGED",
+    "QUEUE",
+    "REFRESH_TASK",
+    "BeatThread",
+    "BoardCadence",
+    "BoardScheduler",
+    "ConsumerWatch",
+    "LocalMidnight",
+    "RefreshTask",
+    "RefusalFallback",
+    "ThreadedBeat",
+    "beat_died",
+    "beat_schedule",
+    "celery_settings",
+    "check_message_options",
+    "create_celery",
+    "expires_seconds",
+    "run_worker",
+    "tune_malloc",
+]

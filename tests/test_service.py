@@ -48,8 +48,15 @@ def make_board(tmp_path: Path, redis_url: str, weather: FakeOpenMeteo, **options
     out = tmp_path / "frames"
     ics = write_ics(tmp_path / "family.ics")
     options.setdefault("ics_url", ics.as_uri())
-    config = load_config(write_config(tmp_path / "config.yaml", redis_url=redis_url,
-                                      weather_url=weather.url, output_dir=out, **options))
+    config = load_config(
+        write_config(
+            tmp_path / "config.yaml",
+            redis_url=redis_url,
+            weather_url=weather.url,
+            output_dir=out,
+            **options,
+        )
+    )
     return Board(build_app(config), weather, out, tmp_path)
 
 
@@ -124,10 +131,18 @@ def test_a_held_lock_means_skip_at_once_and_count_it(board: Board) -> None:
 
 
 def test_an_overrunning_refresh_is_stopped_and_its_lock_released(
-    tmp_path: Path, redis_server, fake_weather: FakeOpenMeteo,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    redis_server,
+    fake_weather: FakeOpenMeteo,  # type: ignore[no-untyped-def]
 ) -> None:
-    board = make_board(tmp_path, redis_server.url, fake_weather, refresh_timeout="1s",
-                       lock_timeout="10s", weather_timeout="30s")
+    board = make_board(
+        tmp_path,
+        redis_server.url,
+        fake_weather,
+        refresh_timeout="1s",
+        lock_timeout="10s",
+        weather_timeout="30s",
+    )
     fake_weather.delay = 8.0
     started = time.monotonic()
     result = refresh(board.app)
@@ -142,7 +157,9 @@ def test_an_overrunning_refresh_is_stopped_and_its_lock_released(
 
 
 def test_every_source_failing_still_pushes_the_last_good_data_marked_stale(
-    tmp_path: Path, redis_server, fake_weather: FakeOpenMeteo,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    redis_server,
+    fake_weather: FakeOpenMeteo,  # type: ignore[no-untyped-def]
 ) -> None:
     board = make_board(tmp_path, redis_server.url, fake_weather, max_age="2s")
     assert refresh(board.app).outcome == "pushed"
@@ -161,11 +178,17 @@ def test_every_source_failing_still_pushes_the_last_good_data_marked_stale(
 
 
 def test_no_network_and_an_empty_cache_push_an_unavailable_frame(
-    tmp_path: Path, redis_server, fake_weather: FakeOpenMeteo,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    redis_server,
+    fake_weather: FakeOpenMeteo,  # type: ignore[no-untyped-def]
 ) -> None:
     fake_weather.down()
-    board = make_board(tmp_path, redis_server.url, fake_weather,
-                       ics_url=f"http://127.0.0.1:{fake_weather.port}/family.ics")
+    board = make_board(
+        tmp_path,
+        redis_server.url,
+        fake_weather,
+        ics_url=f"http://127.0.0.1:{fake_weather.port}/family.ics",
+    )
     result = refresh(board.app)
     assert result.outcome == "pushed"
     assert result.state is not None
@@ -194,7 +217,8 @@ def test_redis_down_is_one_clear_error(tmp_path: Path, fake_weather: FakeOpenMet
 
 
 def test_one_info_line_per_refresh_with_outcome_and_durations(
-    board: Board, caplog: pytest.LogCaptureFixture,
+    board: Board,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO, logger="homeboard.refresh")
     refresh(board.app)
@@ -206,12 +230,16 @@ def test_one_info_line_per_refresh_with_outcome_and_durations(
 
 
 def test_secrets_stay_out_of_logs_and_status(
-    tmp_path: Path, redis_server, fake_weather: FakeOpenMeteo,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    redis_server,
+    fake_weather: FakeOpenMeteo,  # type: ignore[no-untyped-def]
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     fake_weather.down()
-    secret_url = (f"http://family:pa55word@127.0.0.1:{fake_weather.port}"
-                  "/private-0123456789abcdef/basic.ics?token=s3cr3t-t0ken")
+    secret_url = (
+        f"http://family:pa55word@127.0.0.1:{fake_weather.port}"
+        "/private-0123456789abcdef/basic.ics?token=s3cr3t-t0ken"
+    )
     board = make_board(tmp_path, redis_server.url, fake_weather, ics_url=secret_url)
     caplog.set_level(logging.DEBUG)
     refresh(board.app)
@@ -231,9 +259,16 @@ def test_display_test_then_refresh_draws_the_board_again(board: Board) -> None:
 
 
 def test_the_hard_limit_is_below_the_lock_timeout(tmp_path: Path) -> None:
-    config = load_config(write_config(tmp_path / "c.yaml", redis_url="redis://127.0.0.1/0",
-                                      weather_url="http://127.0.0.1:9", output_dir=tmp_path,
-                                      refresh_timeout="5m", lock_timeout="5m1s"))
+    config = load_config(
+        write_config(
+            tmp_path / "c.yaml",
+            redis_url="redis://127.0.0.1/0",
+            weather_url="http://127.0.0.1:9",
+            output_dir=tmp_path,
+            refresh_timeout="5m",
+            lock_timeout="5m1s",
+        )
+    )
     hard = service.hard_limit(config.schedule)
     assert 300 < hard < 301
 
@@ -256,8 +291,9 @@ def test_a_refresh_that_ignores_its_stop_ends_the_process() -> None:
         print("not reached")
     """)
     started = time.monotonic()
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          timeout=20, cwd=REPO)
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=20, cwd=REPO
+    )
     assert proc.returncode == service.EXIT_HUNG
     assert "did not stop" in proc.stderr
     assert "not reached" not in proc.stdout
@@ -281,14 +317,21 @@ LA = ZoneInfo(TZ)
 
 
 def test_a_frame_deferred_at_midnight_is_pushed_as_soon_as_min_interval_allows(
-    tmp_path: Path, redis_server, fake_weather: FakeOpenMeteo,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    redis_server,
+    fake_weather: FakeOpenMeteo,  # type: ignore[no-untyped-def]
 ) -> None:
     from homeboard.tasks import BoardScheduler, beat_schedule, create_celery
 
     today = datetime.now(LA).date()
     clock = Clock(datetime.combine(today, dt_time(23, 59, 25), LA))
-    made = make_board(tmp_path, redis_server.url, fake_weather, interval="15m",
-                      display_extra="  min_interval: 60s\n")
+    made = make_board(
+        tmp_path,
+        redis_server.url,
+        fake_weather,
+        interval="15m",
+        display_extra="  min_interval: 60s\n",
+    )
     app = build_app(made.app.config, clock=clock)
     celery = create_celery(app)
     celery.conf.beat_schedule = beat_schedule(app.config, nowfun=clock)
@@ -299,8 +342,9 @@ def test_a_frame_deferred_at_midnight_is_pushed_as_soon_as_min_interval_allows(
         clock.now = datetime.combine(today + timedelta(days=1), dt_time(0, 0, 0), LA)
         midnight = refresh(app, trigger="midnight")
         assert midnight.outcome == "deferred"  # within min_interval of the last push
-        assert app.store().deferred() == datetime.combine(today + timedelta(days=1),
-                                                          dt_time(0, 0, 25), LA)
+        assert app.store().deferred() == datetime.combine(
+            today + timedelta(days=1), dt_time(0, 0, 25), LA
+        )
         clock.now += timedelta(seconds=20)
         scheduler.send_deferred()
         assert [m for m in broker_messages(client) if m["kwargs"]["trigger"] == "deferred"] == []
@@ -324,12 +368,17 @@ def test_a_frame_deferred_at_midnight_is_pushed_as_soon_as_min_interval_allows(
 
 
 def test_a_clock_before_the_release_pushes_no_2020_frame(
-    tmp_path: Path, redis_server, fake_weather: FakeOpenMeteo,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    redis_server,
+    fake_weather: FakeOpenMeteo,  # type: ignore[no-untyped-def]
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     made = make_board(tmp_path, redis_server.url, fake_weather)
-    app = build_app(made.app.config, clock=Clock(datetime(2020, 1, 1, 0, 1, tzinfo=LA)),
-                    clock_synced=lambda: False)
+    app = build_app(
+        made.app.config,
+        clock=Clock(datetime(2020, 1, 1, 0, 1, tzinfo=LA)),
+        clock_synced=lambda: False,
+    )
     caplog.set_level(logging.INFO, logger="homeboard.refresh")
     try:
         result = refresh(app)
@@ -344,7 +393,9 @@ def test_a_clock_before_the_release_pushes_no_2020_frame(
 
 
 def test_a_clock_set_back_days_after_a_push_holds_the_panel(
-    tmp_path: Path, redis_server, fake_weather: FakeOpenMeteo,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    redis_server,
+    fake_weather: FakeOpenMeteo,  # type: ignore[no-untyped-def]
 ) -> None:
     made = make_board(tmp_path, redis_server.url, fake_weather)
     clock = Clock(datetime.now(LA))
@@ -373,8 +424,12 @@ def test_a_clock_set_back_days_after_a_push_holds_the_panel(
 
 @pytest.mark.parametrize("how", ["misconf", "oom"])
 def test_redis_refusing_writes_is_named_and_frames_still_reach_the_panel(
-    tmp_path: Path, redis_server, fake_weather: FakeOpenMeteo,  # type: ignore[no-untyped-def]
-    how: str, runner, caplog: pytest.LogCaptureFixture,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    redis_server,
+    fake_weather: FakeOpenMeteo,  # type: ignore[no-untyped-def]
+    how: str,
+    runner,
+    caplog: pytest.LogCaptureFixture,  # type: ignore[no-untyped-def]
 ) -> None:
     from homeboard.cli import cli
 
@@ -399,8 +454,7 @@ def test_redis_refusing_writes_is_named_and_frames_still_reach_the_panel(
         # The push was remembered off Redis: the same frame is not pushed again.
         assert refresh(board.app).outcome == "unchanged"
         assert len(pushes(board.out)) == 2
-        status = board.app.store().status(board.app.config, board.app.now(),
-                                          disk=board.app.disk())
+        status = board.app.store().status(board.app.config, board.app.now(), disk=board.app.disk())
         assert status["redis"]["writable"] is False
         assert any(f.startswith(f"Redis refuses writes: {expected}") for f in status["faults"])
         assert status["last_refresh"]["outcome"] == "unchanged"
@@ -415,7 +469,9 @@ def test_redis_refusing_writes_is_named_and_frames_still_reach_the_panel(
 
 
 def test_a_lost_redis_cache_never_blanks_the_board(
-    tmp_path: Path, redis_server, fake_weather: FakeOpenMeteo,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    redis_server,
+    fake_weather: FakeOpenMeteo,  # type: ignore[no-untyped-def]
 ) -> None:
     board = make_board(tmp_path, redis_server.url, fake_weather, max_age="2s")
     client = redis_server.client()
@@ -433,7 +489,9 @@ def test_a_lost_redis_cache_never_blanks_the_board(
             fresh.close()
         assert result.state is not None
         assert {s.name: s.status for s in result.state.sources} == {
-            "weather": "stale", "calendar:Family": "stale"}
+            "weather": "stale",
+            "calendar:Family": "stale",
+        }
         assert result.state.current is not None and result.state.current.temperature == 11.0
         titles = [e.title for day in result.state.days for e in day.events]
         assert "Dentist" in titles
@@ -449,20 +507,32 @@ def test_a_lost_redis_cache_never_blanks_the_board(
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
 def test_a_refresh_ended_by_a_signal_releases_its_lock(
-    tmp_path: Path, redis_server, fake_weather: FakeOpenMeteo,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    redis_server,
+    fake_weather: FakeOpenMeteo,  # type: ignore[no-untyped-def]
     signum: int,
 ) -> None:
     from boardkit import clean_environment, wait_for
 
     from homeboard.store import Store
 
-    board = make_board(tmp_path, redis_server.url, fake_weather, weather_timeout="30s",
-                       lock_timeout="10m", refresh_timeout="5m")
+    board = make_board(
+        tmp_path,
+        redis_server.url,
+        fake_weather,
+        weather_timeout="30s",
+        lock_timeout="10m",
+        refresh_timeout="5m",
+    )
     fake_weather.delay = 20.0
     store = Store(redis_server.client(), "test")
-    proc = subprocess.Popen([sys.executable, "-m", "homeboard", "refresh", "--config",
-                             str(tmp_path / "config.yaml")], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=clean_environment())
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "homeboard", "refresh", "--config", str(tmp_path / "config.yaml")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=clean_environment(),
+    )
     try:
         wait_for(lambda: store.running() is not None, 20, what="the refresh to start")
         assert store.lock_holder_ttl() is not None
