@@ -59,6 +59,8 @@ EXPIRES_FRACTION = 0.8
 EXIT_WEDGED = 75
 #: Exit status when the scheduler thread ended on its own (systemd restarts the service).
 EXIT_BEAT_DIED = 76
+#: Longest wait for the scheduler thread when the service stops.
+BEAT_STOP_WAIT = 5.0
 #: How long beat waits at most between looks at its schedule (it ticks at least this often).
 BEAT_MAX_SLEEP = 1.0
 
@@ -566,9 +568,15 @@ class BeatThread(threading.Thread):
             beat_died(error, grace=self.grace)
 
     def stop(self) -> None:
-        """Stop beat (the worker is shutting down)."""
+        """Stop beat (the worker is shutting down), waiting a few seconds at most.
+
+        beat may be stuck retrying a broker that refuses writes; its schedule lives in
+        memory, so there is nothing to save and the shutdown must not wait for it.
+        """
         self._stopping = True
-        self.service.stop(wait=self.is_alive())
+        self.service.stop(wait=False)
+        if self.is_alive() and self is not threading.current_thread():
+            self.join(BEAT_STOP_WAIT)
 
 
 def beat_died(error: BaseException | None, *, grace: float) -> None:

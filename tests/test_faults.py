@@ -568,3 +568,27 @@ def test_redis_refusing_writes_the_service_keeps_pushing_frames_and_says_why(rig
     finally:
         accept_writes(client)
         client.close()
+
+
+def test_a_deferred_frame_reaches_the_panel_when_min_interval_allows(rig: Rig) -> None:
+    rig.configure(interval="1h", display_extra="  min_interval: 4s\n")  # no tick will help
+    rig.start_service()
+    wait_for(lambda: len(pushes(rig.out)) >= 1, 20, what="the start-up push")
+    first = parse_time(pushes(rig.out)[0]["time"])
+    rig.weather.temperature = 25.0
+    proc = subprocess.run(
+        [*HOMEBOARD, "refresh", "--config", str(rig.config_path)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=clean_environment(),
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("deferred"), proc.stdout
+    wait_for(lambda: len(pushes(rig.out)) >= 2, 10, what="the deferred frame")
+    second = parse_time(pushes(rig.out)[1]["time"])
+    # As soon as min_interval allows (beat looks every second), not at the next tick (1 h).
+    assert timedelta(seconds=4) <= second - first < timedelta(seconds=4 + 3)
+    deferred = [r for r in rig.recent() if r["trigger"] == "deferred"]
+    assert [r["outcome"] for r in deferred] == ["pushed"]
+    assert rig.status_json()["deferred_until"] is None
