@@ -489,7 +489,7 @@ class RefusalFallback(threading.Thread):
     (measured with Celery 5.6.3, kombu 5.7.0). When no refresh has run for one and a half
     intervals and a one-key probe says Redis refuses writes, this thread runs one, from
     the data in memory and on disk; the state directory's file lock keeps it apart from
-    a refresh of the worker.
+    a refresh of the worker. A new local date is due at once, as the midnight entry is.
     """
 
     def __init__(self, app: App, *, clock: Any = None) -> None:
@@ -497,6 +497,7 @@ class RefusalFallback(threading.Thread):
         self.app = app
         self.clock = clock or _time.monotonic
         self.last_run = self.clock()
+        self.last_date = app.now().astimezone(app.config.tz).date()
         self._stopped = threading.Event()
         schedule = app.config.schedule
         self.cadence = BoardCadence(schedule.interval, schedule.quiet_hours, app.config.tz)
@@ -504,6 +505,7 @@ class RefusalFallback(threading.Thread):
     def ran(self) -> None:
         """A refresh just ended (whoever ran it)."""
         self.last_run = self.clock()
+        self.last_date = self.app.now().astimezone(self.app.config.tz).date()
 
     def period(self) -> float:
         """Seconds between two looks."""
@@ -513,8 +515,10 @@ class RefusalFallback(threading.Thread):
         """Run one refresh if none ran for too long and Redis refuses writes; True if run."""
         import redis
 
-        due = 1.5 * self.cadence.interval_at(self.app.now()).total_seconds()
-        if self.clock() - self.last_run < due:
+        now = self.app.now()
+        due = 1.5 * self.cadence.interval_at(now).total_seconds()
+        new_day = now.astimezone(self.app.config.tz).date() != self.last_date  # the date turns
+        if self.clock() - self.last_run < due and not new_day:
             return False
         try:
             refusal = self.app.store().write_refusal()

@@ -441,3 +441,34 @@ def test_status_shows_a_next_run_in_the_past_as_a_fault(
         assert status["next_run_overdue"] is False and status["faults"] == []
     finally:
         app.close()
+
+
+def test_while_redis_refuses_writes_the_fallback_refreshes_when_a_refresh_is_overdue(
+    tmp_path: Path,
+    redis_server,  # type: ignore[no-untyped-def]
+) -> None:
+    from boardkit import accept_writes, pushes, refuse_writes
+
+    from homeboard.tasks import RefusalFallback
+
+    clock = Clock(datetime.now(LA))
+    config = board_config(tmp_path, redis_url=redis_server.url, interval="15m", board="test")
+    app = build_app(config, clock=clock)
+    ticker = Ticker()
+    fallback = RefusalFallback(app, clock=ticker)
+    client = redis_server.client()
+    try:
+        ticker.now += 30 * 60  # no refresh for two intervals...
+        assert not fallback.check()  # ...but Redis takes writes: Celery's refreshes will come
+        refuse_writes(client, "oom", redis_server.workdir)
+        assert fallback.check()  # now nothing else can refresh: the fallback does
+        assert len(pushes(tmp_path / "out")) == 1
+        ticker.now += 10 * 60
+        assert not fallback.check()  # it just ran: the next one in 1.5 intervals
+        tomorrow = clock.now.date() + timedelta(days=1)
+        clock.now = datetime.combine(tomorrow, time(0, 0, 30), LA)
+        assert fallback.check()  # a new date is drawn at once, as at midnight
+    finally:
+        accept_writes(client)
+        client.close()
+        app.close()
