@@ -450,7 +450,7 @@ def _cycle(
         return RefreshResult(record, problem), None
 
     sources = app.sources()
-    if trigger == DEFERRED:
+    if trigger == DEFERRED and all(s.name in previous for s in sources):
         # The data were fetched at most display.min_interval ago: only the frame waited.
         fetched: dict[str, Snapshot] = {}
     else:
@@ -500,7 +500,7 @@ def _cycle(
         if not_before is not None:
             # The scheduler sends a refresh at that moment (no eta: see tasks.BoardScheduler).
             writes(store.set_deferred, not_before, now=now)
-            detail += f"; pushed at {not_before.astimezone(config.tz):%H:%M:%S}"
+            detail += f"; the service pushes it at {not_before.astimezone(config.tz):%H:%M:%S}"
     t3 = time.monotonic()
     record = RefreshRecord(
         started_at=started,
