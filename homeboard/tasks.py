@@ -28,33 +28,36 @@ Every key, the broker's included, is under ``homeboard:{board}:``.
 from __future__ import annotations
 
 import logging
-import math
 import os
 import socket
 import threading
 import time as _time
-from datetime import datetime, time, timedelta, tzinfo
+from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from celery import Celery, Task, bootsteps
 from celery.beat import Scheduler, Service
-from celery.schedules import BaseSchedule, schedstate
 
 from homeboard import service
 from homeboard.errors import HomeboardError
+from homeboard.schedules import (
+    REFRESH_TASK,
+    BoardCadence,
+    LocalMidnight,
+    beat_schedule,
+    expires_seconds,
+    real_seconds,
+)
 from homeboard.store import key_prefix
 
 if TYPE_CHECKING:
     from homeboard.app import App
-    from homeboard.config import Config, QuietHours
+    from homeboard.config import Config
 
 log = logging.getLogger("homeboard.tasks")
 
-REFRESH_TASK = "homeboard.refresh"
 QUEUE = "refresh"
-#: A message is dropped when it waited longer than this share of the interval.
-EXPIRES_FRACTION = 0.8
 #: Exit status when the worker cannot be made to consume again (systemd restarts it).
 EXIT_WEDGED = 75
 #: Exit status when the scheduler thread ended on its own (systemd restarts the service).
@@ -63,174 +66,6 @@ EXIT_BEAT_DIED = 76
 BEAT_STOP_WAIT = 5.0
 #: How long beat waits at most between looks at its schedule (it ticks at least this often).
 BEAT_MAX_SLEEP = 1.0
-
-
-# --------------------------------------------------------------------------- schedules
-
-
-def _aware(moment: datetime, tz: tzinfo) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=tz)
-
-
-def _seconds(start: datetime, end: datetime) -> float:
-    """Real seconds from ``start`` to ``end``: aware datetimes sharing a tzinfo subtract as
-    wall-clock times, which is an hour off across a DST change."""
-    return end.timestamp() - start.timestamp()
-
-
-def _next_local(now: datetime, at: time, tz: tzinfo) -> datetime:
-    """The first local wall-clock ``at`` after ``now`` (today or tomorrow)."""
-    local = now.astimezone(tz)
-    candidate = datetime.combine(local.date(), at, tz)
-    if candidate <= local:
-        candidate = datetime.combine(local.date() + timedelta(days=1), at, tz)
-    return candidate
-
-
-class BoardCadence(BaseSchedule):
-    """Every ``interval``; inside the quiet hours (local time) every ``quiet.interval``.
-
-    Switching between the two happens at the window's edges: when the quiet hours end,
-    a refresh is due as soon as the day-time interval has passed since the last one.
-    A clock that jumped backwards (a Pi without a battery clock) makes a refresh due
-    at once instead of waiting for the lost time to come round again.
-    """
-
-    def __init__(
-        self,
-        interval: timedelta,
-        quiet: QuietHours | None,
-        tz: tzinfo,
-        *,
-        nowfun: Any = None,
-        app: Any = None,
-    ) -> None:
-        super().__init__(nowfun=nowfun, app=app)
-        self.interval = interval
-        self.quiet = quiet
-        self.zone = tz
-
-    def now(self) -> datetime:
-        """The current moment in the board's time zone."""
-        return self.nowfun() if self.nowfun else datetime.now(self.zone)
-
-    def interval_at(self, moment: datetime) -> timedelta:
-        """The interval in force at ``moment``."""
-        local = moment.astimezone(self.zone)
-        if self.quiet is not None and self.quiet.covers(local.time().replace(tzinfo=None)):
-            return self.quiet.interval
-        return self.interval
-
-    def _until_edge(self, now: datetime) -> float:
-        """Seconds until the quiet window next opens or closes (inf without one)."""
-        if self.quiet is None:
-            return math.inf
-        edges = (
-            _next_local(now, self.quiet.start, self.zone),
-            _next_local(now, self.quiet.end, self.zone),
-        )
-        return max(0.5, min(_seconds(now, edge) for edge in edges))
-
-    def is_due(self, last_run_at: datetime) -> schedstate:  # type: ignore[override]
-        """(due now?, seconds until the next look) given the last run."""
-        now = self.now()
-        elapsed = _seconds(_aware(last_run_at, self.zone), now)
-        interval = self.interval_at(now).total_seconds()
-        edge = self._until_edge(now)
-        if elapsed < 0 or elapsed >= interval:
-            return schedstate(True, min(interval, edge))
-        return schedstate(False, min(interval - elapsed, edge))
-
-    def remaining_estimate(self, last_run_at: datetime) -> timedelta:
-        """Time until the next refresh is due."""
-        due, wait = self.is_due(last_run_at)
-        return timedelta(0) if due else timedelta(seconds=wait)
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, BoardCadence):
-            return (self.interval, self.quiet, str(self.zone)) == (
-                other.interval,
-                other.quiet,
-                str(other.zone),
-            )
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash((self.interval, str(self.zone)))
-
-    def __repr__(self) -> str:
-        quiet = ""
-        if self.quiet is not None:
-            quiet = (
-                f", every {self.quiet.interval} from {self.quiet.start:%H:%M}"
-                f" to {self.quiet.end:%H:%M}"
-            )
-        return f"<every {self.interval}{quiet} ({self.zone})>"
-
-
-class LocalMidnight(BaseSchedule):
-    """Once just after each local midnight, so the date on the board is never wrong."""
-
-    def __init__(self, tz: tzinfo, *, nowfun: Any = None, app: Any = None) -> None:
-        super().__init__(nowfun=nowfun, app=app)
-        self.zone = tz
-
-    def now(self) -> datetime:
-        """The current moment in the board's time zone."""
-        return self.nowfun() if self.nowfun else datetime.now(self.zone)
-
-    def is_due(self, last_run_at: datetime) -> schedstate:  # type: ignore[override]
-        """Due when the local date differs from the last run's."""
-        now = self.now()
-        wait = max(0.5, _seconds(now, _next_local(now, time(0), self.zone)))
-        last = _aware(last_run_at, self.zone).astimezone(self.zone).date()
-        return schedstate(now.astimezone(self.zone).date() != last, wait)
-
-    def remaining_estimate(self, last_run_at: datetime) -> timedelta:
-        """Time until the next local midnight."""
-        due, wait = self.is_due(last_run_at)
-        return timedelta(0) if due else timedelta(seconds=wait)
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, LocalMidnight):
-            return str(self.zone) == str(other.zone)
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(str(self.zone))
-
-    def __repr__(self) -> str:
-        return f"<at local midnight ({self.zone})>"
-
-
-def expires_seconds(config: Config) -> float:
-    """How long a refresh message may wait in the queue: shorter than every interval."""
-    intervals = [config.schedule.interval]
-    if config.schedule.quiet_hours is not None:
-        intervals.append(config.schedule.quiet_hours.interval)
-    return EXPIRES_FRACTION * min(intervals).total_seconds()
-
-
-def beat_schedule(config: Config, *, nowfun: Any = None) -> dict[str, dict[str, Any]]:
-    """The beat entries: the regular cadence (with quiet hours) and a midnight refresh."""
-    expires = expires_seconds(config)
-    tz = config.tz
-    return {
-        "refresh": {
-            "task": REFRESH_TASK,
-            "schedule": BoardCadence(
-                config.schedule.interval, config.schedule.quiet_hours, tz, nowfun=nowfun
-            ),
-            "kwargs": {"trigger": "schedule"},
-            "options": {"expires": expires},
-        },
-        "midnight": {
-            "task": REFRESH_TASK,
-            "schedule": LocalMidnight(tz, nowfun=nowfun),
-            "kwargs": {"trigger": "midnight"},
-            "options": {"expires": expires},
-        },
-    }
 
 
 class ConsumerWatch:
@@ -472,7 +307,7 @@ class BoardScheduler(Scheduler):
         if self._deferred_wait is not None:
             soonest = min(soonest, self._deferred_wait)
         when = datetime.fromtimestamp(now.timestamp() + soonest, tz=now.tzinfo)
-        if self._published is not None and abs(_seconds(self._published, when)) < 1:
+        if self._published is not None and abs(real_seconds(self._published, when)) < 1:
             return
         try:
             self.board_app.store().set_next_run(when, now=now)
