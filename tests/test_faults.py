@@ -548,12 +548,19 @@ def test_redis_refusing_writes_the_service_keeps_pushing_frames_and_says_why(rig
         refuse_writes(client, "misconf", rig.redis.workdir)  # a full disk
         rig.weather.temperature = 25.0  # new data: the household must see it
         wait_for(lambda: len(pushes(rig.out)) >= 2, 20, what="a push while Redis refuses writes")
-        status = rig.status_json()
+        status = wait_for(
+            lambda: (
+                (doc := rig.status_json())
+                and doc["last_push"]["sha256"] == pushes(rig.out)[-1]["sha256"]
+                and doc
+            ),
+            10,
+            what="status to show the push",
+        )
         assert status["redis"]["writable"] is False
         assert any(
             f.startswith("Redis refuses writes: MISCONF") and "disk" in f for f in status["faults"]
         ), status["faults"]
-        assert status["last_push"]["sha256"] == pushes(rig.out)[-1]["sha256"]
         assert "Redis refuses writes: MISCONF" in service.log()
         assert "is redis-server running" not in service.log()
         accept_writes(client)  # space freed: Celery's own refreshes come back
@@ -585,10 +592,13 @@ def test_a_deferred_frame_reaches_the_panel_when_min_interval_allows(rig: Rig) -
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("deferred"), proc.stdout
-    wait_for(lambda: len(pushes(rig.out)) >= 2, 10, what="the deferred frame")
+    deferred = wait_for(
+        lambda: [r for r in rig.recent() if r["trigger"] == "deferred"],
+        10,
+        what="the deferred refresh",
+    )
+    assert [r["outcome"] for r in deferred] == ["pushed"]
     second = parse_time(pushes(rig.out)[1]["time"])
     # As soon as min_interval allows (beat looks every second), not at the next tick (1 h).
     assert timedelta(seconds=4) <= second - first < timedelta(seconds=4 + 3)
-    deferred = [r for r in rig.recent() if r["trigger"] == "deferred"]
-    assert [r["outcome"] for r in deferred] == ["pushed"]
     assert rig.status_json()["deferred_until"] is None
