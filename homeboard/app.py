@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
     from drivers.base import Display
     from homeboard.config import Config
+    from homeboard.diskstate import DiskState
+    from homeboard.model import Snapshot
     from homeboard.sources import Source
     from homeboard.store import Store
 
@@ -76,6 +78,29 @@ def broker_url(url: str) -> str:
     return f"redis+socket://{parts.netloc}{parts.path}" + (f"?{urlencode(query)}" if query else "")
 
 
+def kernel_clock_synced() -> bool | None:
+    """Whether the kernel says the clock is synchronised (NTP), None when it cannot tell.
+
+    ``adjtimex`` in read-only mode returns TIME_ERROR (5) while the clock is not
+    synchronised, as on a Pi without a battery clock before timesyncd has run.
+    """
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return None
+    try:
+        adjtimex = ctypes.CDLL(name).adjtimex
+    except (OSError, AttributeError):
+        return None
+    buf = ctypes.create_string_buffer(512)  # struct timex, modes 0: read only
+    state = adjtimex(buf)
+    if state < 0:
+        return None
+    return state != 5
+
+
 def _now_in(config: Config) -> Callable[[], datetime]:
     tz = config.tz
     return lambda: datetime.now(tz)
@@ -87,8 +112,13 @@ class App:
 
     config: Config
     clock: Callable[[], datetime]
+    clock_synced: Callable[[], bool | None] = kernel_clock_synced
+    #: The last snapshots this process used: a long-running worker keeps drawing from
+    #: them when Redis loses its cache or refuses writes.
+    memory: dict[str, Snapshot] = field(default_factory=dict, repr=False)
     _redis: Redis | None = field(default=None, repr=False)
     _sources: list[Source] | None = field(default=None, repr=False)
+    _disk: DiskState | None = field(default=None, repr=False)
 
     def now(self) -> datetime:
         """The current moment, in the board's time zone."""
@@ -105,6 +135,14 @@ class App:
         from homeboard.store import Store
 
         return Store(self.redis(), self.config.board)
+
+    def disk(self) -> DiskState:
+        """The board's files in the state directory (a no-op without one)."""
+        if self._disk is None:
+            from homeboard.diskstate import DiskState, state_root
+
+            self._disk = DiskState(state_root(self.config), self.config.board)
+        return self._disk
 
     def sources(self) -> list[Source]:
         """The configured sources (built once)."""
@@ -162,11 +200,14 @@ def quiet_library_logs() -> None:
     logging.getLogger("urllib3").setLevel(logging.ERROR)
 
 
-def build_app(config: Config, *, clock: Callable[[], datetime] | None = None) -> App:
+def build_app(config: Config, *, clock: Callable[[], datetime] | None = None,
+              clock_synced: Callable[[], bool | None] | None = None) -> App:
     """Build the board's objects once from its config (no connection is made yet)."""
     quiet_library_logs()
-    return App(config=config, clock=clock or _now_in(config))
+    return App(config=config, clock=clock or _now_in(config),
+               clock_synced=clock_synced or kernel_clock_synced)
 
 
 __all__ = ["App", "RedisUnavailable", "broker_url", "build_app", "display_options",
+           "kernel_clock_synced",
            "quiet_library_logs", "redis_client", "safe_url"]

@@ -389,11 +389,18 @@ def run(obj: CliContext) -> None:
 def refresh(obj: CliContext, force: bool) -> None:
     """Refresh the board once, now, sharing the service's lock (no service needed)."""
     from homeboard.app import build_app
+    from homeboard.service import RefreshInterrupted, release_on_signals
     from homeboard.service import refresh as run_refresh
 
     app = build_app(obj.load())
     try:
-        result = run_refresh(app, force=force, trigger="manual")
+        # SIGTERM/SIGHUP (a closed SSH session, systemctl) end the refresh, not the process:
+        # its lock is released on the way out instead of blocking refreshes for minutes.
+        with release_on_signals():
+            result = run_refresh(app, force=force, trigger="manual")
+    except RefreshInterrupted as exc:
+        click.echo(f"homeboard: refresh {exc}; the lock was released", err=True)
+        sys.exit(128 + exc.signum)
     finally:
         app.close()
     rec = result.record
@@ -401,9 +408,13 @@ def refresh(obj: CliContext, force: bool) -> None:
         # Not an error: the service is refreshing right now, and the panel is one resource.
         click.echo("a refresh is already running (another process holds the lock); nothing to do")
         return
+    if rec.warning:
+        click.echo(f"warning: {rec.warning}", err=True)
     total = rec.duration
     if rec.outcome == "failed":
         raise HomeboardError(f"refresh failed after {total:.1f} s: {rec.error}")
+    if rec.outcome == "held":
+        raise HomeboardError(f"refresh held: {rec.error}")
     short = f" (frame {rec.sha256[:12]})" if rec.sha256 else ""
     click.echo(f"{rec.outcome}{short} in {total:.1f} s: {result.detail}")
     if result.state is not None:
@@ -437,7 +448,7 @@ def status(obj: CliContext, as_json: bool) -> None:
     config = obj.load()
     app = build_app(config)
     try:
-        doc = app.store().status(config, app.now())
+        doc = app.store().status(config, app.now(), disk=app.disk())
     except redis.RedisError as exc:
         raise RedisUnavailable(
             f"Redis at {safe_url(config.redis_url)} did not answer ({type(exc).__name__}); "
@@ -454,6 +465,8 @@ def status(obj: CliContext, as_json: bool) -> None:
         click.echo("last refresh: never")
     else:
         err = f" ({last['error']})" if last.get("error") else ""
+        if last.get("warning"):
+            err += f" [{last['warning']}]"
         click.echo(
             f"last refresh: {last['outcome']}{err}, {last['started_at']} → {last['ended_at']}"
         )
@@ -465,7 +478,14 @@ def status(obj: CliContext, as_json: bool) -> None:
         if push
         else "last push: never"
     )
-    click.echo(f"next run: {doc['next_run'] or 'unknown (is the service running?)'}")
+    click.echo(
+        f"next run: {doc['next_run'] or 'unknown (is the service running?)'}"
+        + (" (overdue)" if doc.get("next_run_overdue") else "")
+    )
+    if doc.get("deferred_until"):
+        click.echo(f"deferred frame: pushed at {doc['deferred_until']} (display.min_interval)")
+    for fault in doc.get("faults", []):
+        click.echo(f"FAULT: {fault}")
     for name, src in doc["sources"].items():
         err = f" — {src['last_error']}" if src["last_error"] else ""
         click.echo(f"source {name}: {src['status']}, fetched {_age(src['age_seconds'])}{err}")
@@ -491,11 +511,15 @@ def display() -> None:
 
 def _panel_command(obj: CliContext, what: str) -> None:
     from homeboard.app import build_app
-    from homeboard.service import show_on_panel
+    from homeboard.service import RefreshInterrupted, release_on_signals, show_on_panel
 
     app = build_app(obj.load())
     try:
-        result = show_on_panel(app, what)
+        with release_on_signals():
+            result = show_on_panel(app, what)
+    except RefreshInterrupted as exc:
+        click.echo(f"homeboard: display {what} {exc}; the lock was released", err=True)
+        sys.exit(128 + exc.signum)
     finally:
         app.close()
     if result.outcome == "skipped-locked":

@@ -12,7 +12,15 @@ with a concurrency of one, and beat as a thread of that worker (a bootstep), not
 - the broker connection is retried on startup and forever after, with socket
   timeouts and health checks so that a dead connection is noticed;
 - nothing depends on ``celery inspect``: the worker runs without remote control,
-  and ``homeboard status`` reads the board's own keys.
+  and ``homeboard status`` reads the board's own keys;
+- a frame held back by ``display.min_interval`` is pushed when it may be: the
+  scheduler reads the moment from Redis and sends a refresh then (a timer it owns,
+  not an eta message);
+- if the scheduler thread ever ends on its own, the process ends too (non-zero), so
+  that systemd starts a fresh one instead of a worker that never refreshes again.
+
+Every refresh message goes through ``RefreshTask.apply_async``, which refuses an eta,
+a countdown or a missing expiry, whatever the call site wrote.
 
 Every key, the broker's included, is under ``homeboard:{board}:``.
 """
@@ -20,189 +28,44 @@ Every key, the broker's included, is under ``homeboard:{board}:``.
 from __future__ import annotations
 
 import logging
-import math
 import os
 import socket
+import threading
 import time as _time
-from datetime import datetime, time, timedelta, tzinfo
+from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from celery import Celery, bootsteps
-from celery.beat import Scheduler
-from celery.schedules import BaseSchedule, schedstate
+from celery import Celery, Task, bootsteps
+from celery.beat import Scheduler, Service
 
 from homeboard import service
 from homeboard.errors import HomeboardError
+from homeboard.schedules import (
+    REFRESH_TASK,
+    BoardCadence,
+    LocalMidnight,
+    beat_schedule,
+    expires_seconds,
+    real_seconds,
+)
 from homeboard.store import key_prefix
 
 if TYPE_CHECKING:
     from homeboard.app import App
-    from homeboard.config import Config, QuietHours
+    from homeboard.config import Config
 
 log = logging.getLogger("homeboard.tasks")
 
-REFRESH_TASK = "homeboard.refresh"
 QUEUE = "refresh"
-#: A message is dropped when it waited longer than this share of the interval.
-EXPIRES_FRACTION = 0.8
 #: Exit status when the worker cannot be made to consume again (systemd restarts it).
 EXIT_WEDGED = 75
+#: Exit status when the scheduler thread ended on its own (systemd restarts the service).
+EXIT_BEAT_DIED = 76
+#: Longest wait for the scheduler thread when the service stops.
+BEAT_STOP_WAIT = 5.0
 #: How long beat waits at most between looks at its schedule (it ticks at least this often).
 BEAT_MAX_SLEEP = 1.0
-
-
-# --------------------------------------------------------------------------- schedules
-
-
-def _aware(moment: datetime, tz: tzinfo) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=tz)
-
-
-def _seconds(start: datetime, end: datetime) -> float:
-    """Real seconds from ``start`` to ``end``: aware datetimes sharing a tzinfo subtract as
-    wall-clock times, which is an hour off across a DST change."""
-    return end.timestamp() - start.timestamp()
-
-
-def _next_local(now: datetime, at: time, tz: tzinfo) -> datetime:
-    """The first local wall-clock ``at`` after ``now`` (today or tomorrow)."""
-    local = now.astimezone(tz)
-    candidate = datetime.combine(local.date(), at, tz)
-    if candidate <= local:
-        candidate = datetime.combine(local.date() + timedelta(days=1), at, tz)
-    return candidate
-
-
-class BoardCadence(BaseSchedule):
-    """Every ``interval``; inside the quiet hours (local time) every ``quiet.interval``.
-
-    Switching between the two happens at the window's edges: when the quiet hours end,
-    a refresh is due as soon as the day-time interval has passed since the last one.
-    A clock that jumped backwards (a Pi without a battery clock) makes a refresh due
-    at once instead of waiting for the lost time to come round again.
-    """
-
-    def __init__(self, interval: timedelta, quiet: QuietHours | None, tz: tzinfo,
-                 *, nowfun: Any = None, app: Any = None) -> None:
-        super().__init__(nowfun=nowfun, app=app)
-        self.interval = interval
-        self.quiet = quiet
-        self.zone = tz
-
-    def now(self) -> datetime:
-        """The current moment in the board's time zone."""
-        return self.nowfun() if self.nowfun else datetime.now(self.zone)
-
-    def interval_at(self, moment: datetime) -> timedelta:
-        """The interval in force at ``moment``."""
-        local = moment.astimezone(self.zone)
-        if self.quiet is not None and self.quiet.covers(local.time().replace(tzinfo=None)):
-            return self.quiet.interval
-        return self.interval
-
-    def _until_edge(self, now: datetime) -> float:
-        """Seconds until the quiet window next opens or closes (inf without one)."""
-        if self.quiet is None:
-            return math.inf
-        edges = (_next_local(now, self.quiet.start, self.zone),
-                 _next_local(now, self.quiet.end, self.zone))
-        return max(0.5, min(_seconds(now, edge) for edge in edges))
-
-    def is_due(self, last_run_at: datetime) -> schedstate:  # type: ignore[override]
-        """(due now?, seconds until the next look) given the last run."""
-        now = self.now()
-        elapsed = _seconds(_aware(last_run_at, self.zone), now)
-        interval = self.interval_at(now).total_seconds()
-        edge = self._until_edge(now)
-        if elapsed < 0 or elapsed >= interval:
-            return schedstate(True, min(interval, edge))
-        return schedstate(False, min(interval - elapsed, edge))
-
-    def remaining_estimate(self, last_run_at: datetime) -> timedelta:
-        """Time until the next refresh is due."""
-        due, wait = self.is_due(last_run_at)
-        return timedelta(0) if due else timedelta(seconds=wait)
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, BoardCadence):
-            return (self.interval, self.quiet, str(self.zone)) == (
-                other.interval, other.quiet, str(other.zone))
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash((self.interval, str(self.zone)))
-
-    def __repr__(self) -> str:
-        quiet = ""
-        if self.quiet is not None:
-            quiet = (f", every {self.quiet.interval} from {self.quiet.start:%H:%M}"
-                     f" to {self.quiet.end:%H:%M}")
-        return f"<every {self.interval}{quiet} ({self.zone})>"
-
-
-class LocalMidnight(BaseSchedule):
-    """Once just after each local midnight, so the date on the board is never wrong."""
-
-    def __init__(self, tz: tzinfo, *, nowfun: Any = None, app: Any = None) -> None:
-        super().__init__(nowfun=nowfun, app=app)
-        self.zone = tz
-
-    def now(self) -> datetime:
-        """The current moment in the board's time zone."""
-        return self.nowfun() if self.nowfun else datetime.now(self.zone)
-
-    def is_due(self, last_run_at: datetime) -> schedstate:  # type: ignore[override]
-        """Due when the local date differs from the last run's."""
-        now = self.now()
-        wait = max(0.5, _seconds(now, _next_local(now, time(0), self.zone)))
-        last = _aware(last_run_at, self.zone).astimezone(self.zone).date()
-        return schedstate(now.astimezone(self.zone).date() != last, wait)
-
-    def remaining_estimate(self, last_run_at: datetime) -> timedelta:
-        """Time until the next local midnight."""
-        due, wait = self.is_due(last_run_at)
-        return timedelta(0) if due else timedelta(seconds=wait)
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, LocalMidnight):
-            return str(self.zone) == str(other.zone)
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(str(self.zone))
-
-    def __repr__(self) -> str:
-        return f"<at local midnight ({self.zone})>"
-
-
-def expires_seconds(config: Config) -> float:
-    """How long a refresh message may wait in the queue: shorter than every interval."""
-    intervals = [config.schedule.interval]
-    if config.schedule.quiet_hours is not None:
-        intervals.append(config.schedule.quiet_hours.interval)
-    return EXPIRES_FRACTION * min(intervals).total_seconds()
-
-
-def beat_schedule(config: Config, *, nowfun: Any = None) -> dict[str, dict[str, Any]]:
-    """The beat entries: the regular cadence (with quiet hours) and a midnight refresh."""
-    expires = expires_seconds(config)
-    tz = config.tz
-    return {
-        "refresh": {
-            "task": REFRESH_TASK,
-            "schedule": BoardCadence(config.schedule.interval, config.schedule.quiet_hours, tz,
-                                     nowfun=nowfun),
-            "kwargs": {"trigger": "schedule"},
-            "options": {"expires": expires},
-        },
-        "midnight": {
-            "task": REFRESH_TASK,
-            "schedule": LocalMidnight(tz, nowfun=nowfun),
-            "kwargs": {"trigger": "midnight"},
-            "options": {"expires": expires},
-        },
-    }
 
 
 class ConsumerWatch:
@@ -286,19 +149,53 @@ class ConsumerWatch:
         return True
 
 
+class RefreshTask(Task):  # type: ignore[misc]
+    """The refresh task's class: every message it sends expires and has no eta or countdown.
+
+    A source check (grep) cannot see ``**{"count" "down": 1}``; this sees the options as
+    Celery gets them, from beat, the start-up hook, a retry or any later code.
+    """
+
+    def apply_async(self, *args: Any, **options: Any) -> Any:
+        """Send the refresh, refusing an eta, a countdown or a missing expiry."""
+        check_message_options(options)
+        return super().apply_async(*args, **options)
+
+
+def check_message_options(options: dict[str, Any]) -> None:
+    """Raise ValueError unless the options carry ``expires`` and no ``eta``/``countdown``."""
+    timed = sorted(k for k in ("eta", "countdown") if options.get(k) is not None)
+    if timed:
+        raise ValueError(
+            f"refresh messages never carry {' or '.join(timed)}: cadence is "
+            "beat's job (DESIGN.md, rule 1)"
+        )
+    if not options.get("expires"):
+        raise ValueError("every refresh message must carry expires (DESIGN.md, rule 2)")
+
+
 class BoardScheduler(Scheduler):
-    """beat's in-memory scheduler (no shelve file) that publishes its next run to Redis."""
+    """beat's in-memory scheduler (no shelve file) that publishes its next run to Redis.
+
+    It also owns the deferred-frame timer: when a refresh could not push a changed frame
+    because of ``display.min_interval``, it wrote the moment the frame may go
+    (``Store.set_deferred``); the scheduler sends one refresh at that moment. An eta
+    message would do the same, and would bring every eta gotcha with it.
+    """
 
     #: Seconds between two looks at the queue for a wedged consumer.
     WATCH_EVERY = 1.0
 
-    def __init__(self, *args: Any, board_app: App, watch: ConsumerWatch | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, board_app: App, watch: ConsumerWatch | None = None, **kwargs: Any
+    ) -> None:
         self.board_app = board_app
         self.watch = watch
         self._published: datetime | None = None
         self._watched_at = 0.0
         self._send_error: str | None = None
+        self._deferred_sent: datetime | None = None
+        self._deferred_wait: float | None = None
         super().__init__(*args, **kwargs)
 
     def setup_schedule(self) -> None:
@@ -317,8 +214,11 @@ class BoardScheduler(Scheduler):
         except Exception as exc:  # noqa: BLE001 - any send failure is the same to us
             text = f"{type(exc).__name__}: {exc}".splitlines()[0]
             if text != self._send_error:
-                log.warning("could not send the %s refresh (%s); the next tick tries again",
-                            entry.name, text)
+                log.warning(
+                    "could not send the %s refresh (%s); the next tick tries again",
+                    entry.name,
+                    text,
+                )
             else:
                 log.debug("could not send the %s refresh", entry.name, exc_info=True)
             self._send_error = text
@@ -330,9 +230,42 @@ class BoardScheduler(Scheduler):
     def tick(self, *args: Any, **kwargs: Any) -> float:
         """One look at the schedule; then tell ``homeboard status`` when the next run is."""
         delay = super().tick(*args, **kwargs)
+        self.send_deferred()
         self.publish_next_run()
         self.watch_consumer()
         return delay
+
+    def deferred_entry(self) -> Any:
+        """The entry sent when a deferred frame may be pushed (it expires like the others)."""
+        return self.Entry(
+            name="deferred",
+            task=REFRESH_TASK,
+            schedule=None,
+            kwargs={"trigger": service.DEFERRED},
+            options={"expires": expires_seconds(self.board_app.config)},
+            app=self.app,
+        )
+
+    def send_deferred(self) -> bool:
+        """Send one refresh once the moment of a deferred frame has come; True if sent."""
+        import redis
+
+        self._deferred_wait = None
+        try:
+            when = self.board_app.store().deferred()
+        except redis.RedisError:
+            return False  # the next tick looks again
+        if when is None or when == self._deferred_sent:
+            return False
+        wait = when.timestamp() - self.board_app.now().timestamp()
+        if wait > 0:
+            self._deferred_wait = wait
+            return False
+        self.apply_entry(self.deferred_entry(), producer=self.producer)
+        if self._send_error is not None:
+            return False  # not sent: the next tick tries again
+        self._deferred_sent = when
+        return True
 
     def watch_consumer(self) -> None:
         """Every few seconds, let the ``ConsumerWatch`` look at the queue."""
@@ -350,12 +283,16 @@ class BoardScheduler(Scheduler):
             waiting = 0  # Redis is away: the worker is reconnecting by itself
         action = self.watch.check(waiting)
         if action == "nudge":
-            log.warning("the worker is idle but %d refresh message(s) wait in Redis; "
-                        "reconnecting it", waiting)
+            log.warning(
+                "the worker is idle but %d refresh message(s) wait in Redis; reconnecting it",
+                waiting,
+            )
             self.watch.nudge()
         elif action == "give-up":
-            log.critical("the worker still takes no messages from Redis; exiting so that the "
-                         "service is restarted")
+            log.critical(
+                "the worker still takes no messages from Redis; exiting so that the "
+                "service is restarted"
+            )
             logging.shutdown()
             os._exit(EXIT_WEDGED)
 
@@ -367,14 +304,140 @@ class BoardScheduler(Scheduler):
             return
         now = self.board_app.now()
         soonest = min(entry.is_due()[1] for entry in self.schedule.values())
+        if self._deferred_wait is not None:
+            soonest = min(soonest, self._deferred_wait)
         when = datetime.fromtimestamp(now.timestamp() + soonest, tz=now.tzinfo)
-        if self._published is not None and abs(_seconds(self._published, when)) < 1:
+        if self._published is not None and abs(real_seconds(self._published, when)) < 1:
             return
         try:
             self.board_app.store().set_next_run(when, now=now)
         except redis.RedisError:
             return  # the worker logs the outage; try again at the next tick
         self._published = when
+
+
+class RefusalFallback(threading.Thread):
+    """Runs refreshes itself while Redis answers but refuses writes (MISCONF, OOM).
+
+    Then beat cannot send a message and the worker cannot take one: Celery treats the
+    refusal as a lost connection and both retry forever, and the panel would freeze
+    (measured with Celery 5.6.3, kombu 5.7.0). When no refresh has run for one and a half
+    intervals and a one-key probe says Redis refuses writes, this thread runs one, from
+    the data in memory and on disk; the state directory's file lock keeps it apart from
+    a refresh of the worker. A new local date is due at once, as the midnight entry is.
+    """
+
+    def __init__(self, app: App, *, clock: Any = None) -> None:
+        super().__init__(name="refusal-fallback", daemon=True)
+        self.app = app
+        self.clock = clock or _time.monotonic
+        self.last_run = self.clock()
+        self.last_date = app.now().astimezone(app.config.tz).date()
+        self._stopped = threading.Event()
+        schedule = app.config.schedule
+        self.cadence = BoardCadence(schedule.interval, schedule.quiet_hours, app.config.tz)
+
+    def ran(self) -> None:
+        """A refresh just ended (whoever ran it)."""
+        self.last_run = self.clock()
+        self.last_date = self.app.now().astimezone(self.app.config.tz).date()
+
+    def period(self) -> float:
+        """Seconds between two looks."""
+        return max(1.0, min(60.0, self.app.config.schedule.interval.total_seconds() / 2))
+
+    def check(self) -> bool:
+        """Run one refresh if none ran for too long and Redis refuses writes; True if run."""
+        import redis
+
+        now = self.app.now()
+        due = 1.5 * self.cadence.interval_at(now).total_seconds()
+        new_day = now.astimezone(self.app.config.tz).date() != self.last_date  # the date turns
+        if self.clock() - self.last_run < due and not new_day:
+            return False
+        try:
+            refusal = self.app.store().write_refusal()
+        except redis.RedisError:
+            return False  # Redis is away altogether: the worker reconnects by itself
+        if refusal is None:
+            return False
+        self.last_run = self.clock()
+        try:
+            service.refresh(self.app, trigger="fallback")
+        except Exception as exc:  # noqa: BLE001 - the next look tries again
+            log.error("fallback refresh not run: %s", exc)
+        self.ran()
+        return True
+
+    def run(self) -> None:
+        """Look every ``period()`` seconds until stopped."""
+        while not self._stopped.wait(self.period()):
+            self.check()
+
+    def stop(self) -> None:
+        """Stop looking."""
+        self._stopped.set()
+
+
+class BeatThread(threading.Thread):
+    """beat's service in a thread of the worker; if it ends on its own, the worker ends too.
+
+    Celery's own threaded beat just dies with a traceback when its scheduler raises (seen
+    with a malformed ``redis_url``), and the worker lives on without ever refreshing again.
+    Here the worker is told to stop with ``EXIT_BEAT_DIED`` (after a running refresh ends,
+    which is bounded by its hard limit); if it has not stopped by then, the process exits.
+    """
+
+    def __init__(self, app: Any, *, grace: float, scheduler_cls: Any) -> None:
+        super().__init__(name="Beat", daemon=True)
+        self.app = app
+        self.grace = grace
+        self.service = Service(app, max_interval=BEAT_MAX_SLEEP, scheduler_cls=scheduler_cls)
+        self._stopping = False
+
+    def run(self) -> None:
+        """Run beat; report its end unless the worker asked for it."""
+        error: BaseException | None = None
+        try:
+            self.app.set_current()
+            self.service.start()
+        except BaseException as exc:  # noqa: BLE001 - any end of the scheduler is fatal
+            error = exc
+        if not self._stopping:
+            beat_died(error, grace=self.grace)
+
+    def stop(self) -> None:
+        """Stop beat (the worker is shutting down), waiting a few seconds at most.
+
+        beat may be stuck retrying a broker that refuses writes; its schedule lives in
+        memory, so there is nothing to save and the shutdown must not wait for it.
+        """
+        self._stopping = True
+        self.service.stop(wait=False)
+        if self.is_alive() and self is not threading.current_thread():
+            self.join(BEAT_STOP_WAIT)
+
+
+def beat_died(error: BaseException | None, *, grace: float) -> None:
+    """The scheduler ended: make the worker exit non-zero so that systemd restarts it."""
+    from celery.worker import state
+
+    why = f"{type(error).__name__}: {error}".splitlines()[0] if error is not None else "it returned"
+    log.critical(
+        "the scheduler (beat) stopped (%s); ending the service so that it is restarted (exit %d)",
+        why,
+        EXIT_BEAT_DIED,
+    )
+    state.should_stop = EXIT_BEAT_DIED  # the worker leaves its loop with this exit status
+
+    def end_now() -> None:
+        log.critical("the worker did not stop within %g s; exiting", grace)
+        logging.shutdown()
+        os._exit(EXIT_BEAT_DIED)
+
+    timer = threading.Timer(grace, end_now)
+    timer.daemon = True
+    timer.start()
 
 
 class ThreadedBeat(bootsteps.StartStopStep):
@@ -384,10 +447,11 @@ class ThreadedBeat(bootsteps.StartStopStep):
 
     def create(self, parent: Any) -> Any:
         """Build the threaded beat service with the board's scheduler."""
-        from celery.beat import EmbeddedService
-
-        return EmbeddedService(parent.app, thread=True,
-                               scheduler_cls=parent.app.conf.beat_scheduler)
+        board_app = getattr(parent.app, "homeboard_app", None)
+        grace = 30.0
+        if board_app is not None:
+            grace += service.hard_limit(board_app.config.schedule)
+        return BeatThread(parent.app, grace=grace, scheduler_cls=parent.app.conf.beat_scheduler)
 
 
 # --------------------------------------------------------------------------- the app
@@ -437,7 +501,10 @@ def celery_settings(config: Config) -> dict[str, Any]:
         # A refused publish gives up within a second or two; beat tries again next tick.
         "task_publish_retry": True,
         "task_publish_retry_policy": {
-            "max_retries": 3, "interval_start": 0, "interval_step": 0.5, "interval_max": 1,
+            "max_retries": 3,
+            "interval_start": 0,
+            "interval_step": 0.5,
+            "interval_max": 1,
         },
         # No remote control (no inspect), no events, no gossip: one node, its own status keys.
         "worker_enable_remote_control": False,
@@ -459,10 +526,11 @@ def create_celery(app: App) -> Celery:
     celery = Celery(f"homeboard-{config.board}", set_as_current=False, fixups=[])
     celery.conf.update(celery_settings(config))
     watch = ConsumerWatch(key_prefix(config.board) + QUEUE)
+    fallback = RefusalFallback(app)
     celery.conf.beat_scheduler = partial(BoardScheduler, board_app=app, watch=watch)
     expires = expires_seconds(config)
 
-    @celery.task(name=REFRESH_TASK, ignore_result=True, acks_late=False)
+    @celery.task(name=REFRESH_TASK, ignore_result=True, acks_late=False, base=RefreshTask)
     def refresh_task(trigger: str = "schedule", force: bool = False) -> str:
         """Refresh the board (see ``homeboard.service.refresh``)."""
         watch.started()
@@ -473,6 +541,7 @@ def create_celery(app: App) -> Celery:
             return "failed"
         finally:
             watch.finished()
+            fallback.ran()
 
     def on_ready(sender: Any = None, **_: Any) -> None:
         # A refresh as soon as the worker is ready, so the panel is current soon after
@@ -485,8 +554,9 @@ def create_celery(app: App) -> Celery:
         except Exception as exc:  # noqa: BLE001 - a lost start refresh waits for the next tick
             log.warning("could not queue the start-up refresh: %s", exc)
 
-    def on_revoked(sender: Any = None, request: Any = None, expired: bool = False,
-                   **_: Any) -> None:
+    def on_revoked(
+        sender: Any = None, request: Any = None, expired: bool = False, **_: Any
+    ) -> None:
         if not expired:
             return
         import redis
@@ -503,6 +573,8 @@ def create_celery(app: App) -> Celery:
     # Weak references by default: the handlers live as long as this Celery app does.
     celery.homeboard_hooks = (on_ready, on_revoked)  # type: ignore[attr-defined]
     celery.homeboard_watch = watch  # type: ignore[attr-defined]
+    celery.homeboard_app = app  # type: ignore[attr-defined]
+    celery.homeboard_fallback = fallback  # type: ignore[attr-defined]
     signals.worker_ready.connect(on_ready)
     signals.task_revoked.connect(on_revoked, sender=refresh_task)
     celery.steps["worker"].add(ThreadedBeat)
@@ -543,7 +615,9 @@ def run_worker(app: App, *, loglevel: str = "INFO") -> int:
     quiet = config.schedule.quiet_hours
     log.info(
         "service starting: board %s, Redis %s, every %s%s, display %s",
-        config.board, safe_url(config.redis_url), config.schedule.interval,
+        config.board,
+        safe_url(config.redis_url),
+        config.schedule.interval,
         f" ({quiet.interval} from {quiet.start:%H:%M} to {quiet.end:%H:%M})" if quiet else "",
         config.display.driver,
     )
@@ -561,10 +635,19 @@ def run_worker(app: App, *, loglevel: str = "INFO") -> int:
     if loglevel != "DEBUG":
         # One line per refresh is ours; Celery's per-message lines (received, succeeded,
         # sent, discarded) would triple the journal over the years. Warnings still show.
-        for name in ("celery.app.trace", "celery.worker.strategy", "celery.worker.request",
-                     "celery.beat"):
+        for name in (
+            "celery.app.trace",
+            "celery.worker.strategy",
+            "celery.worker.request",
+            "celery.beat",
+        ):
             logging.getLogger(name).setLevel(logging.WARNING)
-    worker.start()
+    fallback = celery.homeboard_fallback  # type: ignore[attr-defined]
+    fallback.start()
+    try:
+        worker.start()
+    finally:
+        fallback.stop()
     return int(worker.exitcode or 0)
 
 
@@ -593,7 +676,27 @@ def send_refresh(celery: Celery, config: Config, *, trigger: str) -> None:
                      **entry["options"])
 
 
-__all__ = ["EXIT_WEDGED", "QUEUE", "REFRESH_TASK", "BoardCadence", "BoardScheduler",
-           "ConsumerWatch", "LocalMidnight", "ThreadedBeat", "beat_schedule", "celery_settings",
-           "create_celery", "expires_seconds", "refresh_sender", "run_worker", "send_refresh",
-           "tune_malloc"]
+__all__ = [
+    "EXIT_BEAT_DIED",
+    "EXIT_WEDGED",
+    "QUEUE",
+    "REFRESH_TASK",
+    "BeatThread",
+    "BoardCadence",
+    "BoardScheduler",
+    "ConsumerWatch",
+    "LocalMidnight",
+    "RefreshTask",
+    "RefusalFallback",
+    "ThreadedBeat",
+    "beat_died",
+    "beat_schedule",
+    "celery_settings",
+    "check_message_options",
+    "create_celery",
+    "expires_seconds",
+    "refresh_sender",
+    "run_worker",
+    "send_refresh",
+    "tune_malloc",
+]

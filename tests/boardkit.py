@@ -26,8 +26,9 @@ from zoneinfo import ZoneInfo
 TZ = "America/Los_Angeles"
 
 
-def wait_for(condition: Callable[[], Any], timeout: float, *, what: str,
-             interval: float = 0.1) -> Any:
+def wait_for(
+    condition: Callable[[], Any], timeout: float, *, what: str, interval: float = 0.1
+) -> Any:
     """Poll ``condition`` until it returns something truthy; fail after ``timeout`` s."""
     deadline = time.monotonic() + timeout
     while True:
@@ -74,12 +75,18 @@ class FakeOpenMeteo:
         today = datetime.now(zone).date()
         dates = [(today + timedelta(days=i)).isoformat() for i in range(days)]
         return {
-            "latitude": 37.68, "longitude": -121.77, "timezone": str(zone),
+            "latitude": 37.68,
+            "longitude": -121.77,
+            "timezone": str(zone),
             "current": {
-                "time": self.observed_at or datetime.now(zone).replace(
-                    second=0, microsecond=0, tzinfo=None).isoformat(timespec="minutes"),
-                "temperature_2m": self.temperature, "apparent_temperature": self.temperature,
-                "weather_code": 2, "is_day": 1,
+                "time": self.observed_at
+                or datetime.now(zone)
+                .replace(second=0, microsecond=0, tzinfo=None)
+                .isoformat(timespec="minutes"),
+                "temperature_2m": self.temperature,
+                "apparent_temperature": self.temperature,
+                "weather_code": 2,
+                "is_day": 1,
             },
             "daily": {
                 "time": dates,
@@ -123,8 +130,9 @@ class FakeOpenMeteo:
         server.daemon_threads = True
         self.port = server.server_address[1]
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, name="fake-open-meteo",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever, name="fake-open-meteo", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -156,19 +164,40 @@ END:VCALENDAR
 def write_ics(path: Path, title: str = "Dentist", day: date | None = None) -> Path:
     """An ICS file with one all-day event today (board time)."""
     day = day or datetime.now(ZoneInfo(TZ)).date()
-    path.write_text(ICS.format(day=day.strftime("%Y%m%d"),
-                               next_day=(day + timedelta(days=1)).strftime("%Y%m%d"),
-                               title=title).replace("\n", "\r\n"), encoding="utf-8")
+    path.write_text(
+        ICS.format(
+            day=day.strftime("%Y%m%d"),
+            next_day=(day + timedelta(days=1)).strftime("%Y%m%d"),
+            title=title,
+        ).replace("\n", "\r\n"),
+        encoding="utf-8",
+    )
     return path
 
 
 def write_config(
-    path: Path, *, redis_url: str, weather_url: str, output_dir: Path,
-    board: str = "test", interval: str = "2s", ics_url: str | None = None,
-    weather_timeout: str = "10s", max_age: str = "1h", schedule_extra: str = "",
-    refresh_timeout: str = "20s", lock_timeout: str = "30s",
+    path: Path,
+    *,
+    redis_url: str,
+    weather_url: str,
+    output_dir: Path,
+    board: str = "test",
+    interval: str = "2s",
+    ics_url: str | None = None,
+    weather_timeout: str = "10s",
+    max_age: str = "1h",
+    schedule_extra: str = "",
+    refresh_timeout: str = "20s",
+    lock_timeout: str = "30s",
+    state_dir: Path | None = None,
+    display_extra: str = "",
 ) -> Path:
-    """A board config for the tests: mock display, the fake weather, one calendar."""
+    """A board config for the tests: mock display, the fake weather, one calendar.
+
+    The state directory is ``state`` beside the config unless given, so that no test
+    writes to the machine's /var/lib/homeboard.
+    """
+    state_dir = state_dir or path.parent / "state"
     calendars = ""
     if ics_url is not None:
         calendars = f"""calendars:
@@ -177,7 +206,8 @@ def write_config(
     ics_url: {ics_url}
     max_age: {max_age}
 """
-    path.write_text(f"""board: {board}
+    path.write_text(
+        f"""board: {board}
 timezone: {TZ}
 location:
   latitude: 37.68
@@ -186,7 +216,7 @@ location:
 display:
   driver: mock
   output_dir: {output_dir}
-weather:
+{display_extra}weather:
   base_url: {weather_url}
   timeout: {weather_timeout}
   max_age: {max_age}
@@ -195,7 +225,10 @@ weather:
   refresh_timeout: {refresh_timeout}
   lock_timeout: {lock_timeout}
 {schedule_extra}redis_url: {redis_url}
-""", encoding="utf-8")
+state_dir: {state_dir}
+""",
+        encoding="utf-8",
+    )
     return path
 
 
@@ -224,7 +257,9 @@ class ServiceProcess:
         self._log_file = self.log_path.open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "homeboard", "run", "--config", str(self.config)],
-            stdout=self._log_file, stderr=subprocess.STDOUT, env=clean_environment(),
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
+            env=clean_environment(),
         )
         return self
 
@@ -312,8 +347,9 @@ class QueueWatcher:
     def _run(self) -> None:
         import redis
 
-        client = redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=1,
-                             socket_connect_timeout=0.5)
+        client = redis.Redis(
+            host="127.0.0.1", port=self.port, socket_timeout=1, socket_connect_timeout=0.5
+        )
         queue = f"homeboard:{self.board}:refresh"
         unacked = f"homeboard:{self.board}:unacked"
         while not self._stop.is_set():
@@ -358,9 +394,21 @@ class ConfiguredRedis:
         import redis
 
         self.proc = subprocess.Popen(
-            ["redis-server", str(self.conf), "--port", str(self.port), "--dir", str(self.workdir),
-             "--daemonize", "no", "--logfile", str(self.workdir / "redis.log")],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                "redis-server",
+                str(self.conf),
+                "--port",
+                str(self.port),
+                "--dir",
+                str(self.workdir),
+                "--daemonize",
+                "no",
+                "--logfile",
+                str(self.workdir / "redis.log"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         client = redis.Redis(port=self.port, socket_connect_timeout=0.2)
         wait_for(lambda: self._ping(client), 10, what="redis-server to answer")
         client.close()
@@ -379,3 +427,55 @@ class ConfiguredRedis:
             self.proc.terminate()
             self.proc.wait(10)
         self.proc = None
+
+
+def broker_messages(client: Any, board: str = "test") -> list[dict[str, Any]]:
+    """The refresh messages waiting in the board's broker queue, as kombu stored them.
+
+    Each is the raw kombu envelope (``headers``, ``content-type``, ``properties``...) with
+    ``args`` and ``kwargs`` decoded from its JSON body.
+    """
+    import base64
+
+    out = []
+    for raw in client.lrange(f"homeboard:{board}:refresh", 0, -1):
+        message = json.loads(raw)
+        body = message["body"]
+        if message.get("properties", {}).get("body_encoding") == "base64":
+            body = base64.b64decode(body)
+        args, kwargs, _embed = json.loads(body)
+        out.append({**message, "args": args, "kwargs": kwargs})
+    return out
+
+
+def refuse_writes(client: Any, how: str, redis_dir: Path) -> None:
+    """Make a real redis-server refuse writes, as a full disk or a full memory does.
+
+    ``misconf``: with a save point set, a background save fails (its folder, the
+    server's ``--dir``, is gone), and Redis then answers every write with MISCONF.
+    ``oom``: ``maxmemory`` of one byte and the noeviction policy, so every write that
+    may grow memory gets OOM. ``accept_writes`` undoes either.
+    """
+    import shutil
+
+    if how == "oom":
+        client.config_set("maxmemory-policy", "noeviction")
+        client.config_set("maxmemory", "1")
+        return
+    client.config_set("save", "3600 1")
+    shutil.rmtree(redis_dir)  # the save cannot write its file: as good as a full disk
+    client.bgsave()
+    wait_for(
+        lambda: (
+            client.info("persistence")["rdb_bgsave_in_progress"] == 0
+            and client.info("persistence")["rdb_last_bgsave_status"] == "err"
+        ),
+        10,
+        what="the background save to fail",
+    )
+
+
+def accept_writes(client: Any) -> None:
+    """Undo ``refuse_writes`` (so that the server can also stop without saving)."""
+    client.config_set("save", "")
+    client.config_set("maxmemory", "0")

@@ -64,13 +64,19 @@ class Rig:
         """(Re)write the config; options as ``boardkit.write_config``."""
         options.setdefault("ics_url", self.ics.as_uri())
         options.setdefault("interval", "2s")
-        return write_config(self.config_path, redis_url=self.redis.url,
-                            weather_url=self.weather.url, output_dir=self.out, **options)
+        return write_config(
+            self.config_path,
+            redis_url=self.redis.url,
+            weather_url=self.weather.url,
+            output_dir=self.out,
+            **options,
+        )
 
     def start_service(self) -> ServiceProcess:
         """Start ``homeboard run`` (another one after a kill)."""
-        service = ServiceProcess(self.config_path,
-                                 self.tmp / f"service-{len(self.services)}.log").start()
+        service = ServiceProcess(
+            self.config_path, self.tmp / f"service-{len(self.services)}.log"
+        ).start()
         self.services.append(service)
         return service
 
@@ -86,8 +92,9 @@ class Rig:
         try:
             return self.store.counters()
         except Exception:  # noqa: BLE001 - Redis down in the middle of a test
-            return dict.fromkeys(("started", "completed", "skipped_locked", "expired",
-                                  "pushes", "unchanged"), 0)
+            return dict.fromkeys(
+                ("started", "completed", "skipped_locked", "expired", "pushes", "unchanged"), 0
+            )
 
     def recent(self) -> list[dict[str, Any]]:
         """The last refreshes, oldest first."""
@@ -105,8 +112,13 @@ class Rig:
 
     def status_json(self) -> dict[str, Any]:
         """``homeboard status --json``, run as a user would."""
-        proc = subprocess.run([*HOMEBOARD, "status", "--json", "--config", str(self.config_path)],
-                              capture_output=True, text=True, timeout=30, env=clean_environment())
+        proc = subprocess.run(
+            [*HOMEBOARD, "status", "--json", "--config", str(self.config_path)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            env=clean_environment(),
+        )
         assert proc.returncode == 0, proc.stderr
         return json.loads(proc.stdout)
 
@@ -124,8 +136,7 @@ class Rig:
 
 
 @pytest.fixture
-def rig(tmp_path: Path, redis_server: RedisServer,
-        fake_weather: FakeOpenMeteo) -> Iterator[Rig]:
+def rig(tmp_path: Path, redis_server: RedisServer, fake_weather: FakeOpenMeteo) -> Iterator[Rig]:
     board = Rig(tmp_path, redis_server, fake_weather)
     try:
         yield board
@@ -138,18 +149,26 @@ def rig(tmp_path: Path, redis_server: RedisServer,
         assert headers.get("retries") == 0, headers
 
 
-def started_between(recent: list[dict[str, Any]], start: datetime, end: datetime,
-                    *, outcomes: tuple[str, ...] = ("pushed", "unchanged", "failed")) -> int:
+def started_between(
+    recent: list[dict[str, Any]],
+    start: datetime,
+    end: datetime,
+    *,
+    outcomes: tuple[str, ...] = ("pushed", "unchanged", "failed"),
+) -> int:
     """How many refreshes (not skips) started in [start, end)."""
-    return sum(1 for r in recent
-               if r["outcome"] in outcomes and start <= parse_time(r["started_at"]) < end)
+    return sum(
+        1 for r in recent if r["outcome"] in outcomes and start <= parse_time(r["started_at"]) < end
+    )
 
 
 # --------------------------------------------------------------------------- 1, 2
 
 
 def test_1_service_started_before_redis_runs_once_redis_arrives(
-    tmp_path: Path, redis_factory: Any, fake_weather: FakeOpenMeteo,
+    tmp_path: Path,
+    redis_factory: Any,
+    fake_weather: FakeOpenMeteo,
 ) -> None:
     redis = redis_factory("late")  # a port, no server yet
     board = Rig(tmp_path, redis, fake_weather)
@@ -158,8 +177,11 @@ def test_1_service_started_before_redis_runs_once_redis_arrives(
         time.sleep(5)
         assert service.alive(), service.log()
         redis.start()
-        wait_for(lambda: board.counters()["completed"] >= 3, 25,
-                 what="three refreshes after Redis arrived")
+        wait_for(
+            lambda: board.counters()["completed"] >= 3,
+            25,
+            what="three refreshes after Redis arrived",
+        )
         assert service.alive()
         assert len(pushes(board.out)) >= 1
         # ...and they keep running.
@@ -181,7 +203,9 @@ def test_2_redis_killed_mid_refresh_and_restarted_the_service_resumes(rig: Rig) 
     back = datetime.now(ZoneInfo(TZ))
     first = wait_for(
         lambda: next((r for r in rig.recent() if r["outcome"] in ("pushed", "unchanged")), None),
-        20, what="a refresh after Redis came back")
+        20,
+        what="a refresh after Redis came back",
+    )
     # Within one interval (2 s) of the worker taking messages again: it notices a wedged
     # consumer after ConsumerWatch.NUDGE_AFTER (3 s) and reconnects at once; plus margin.
     assert parse_time(first["started_at"]) - back < timedelta(seconds=2 + 3 + 1 + 2)
@@ -206,8 +230,11 @@ def test_3_a_source_slower_than_three_intervals_causes_no_burst(rig: Rig) -> Non
     wait_for(rig.running, 10, what="the slow refresh to start", interval=0.02)
     time.sleep(0.5)
     rig.weather.delay = 0.0  # only that one refresh is slow
-    slow = wait_for(lambda: next((r for r in rig.recent()
-                                  if r["fetch_s"] >= 6.5), None), 20, what="the slow refresh")
+    slow = wait_for(
+        lambda: next((r for r in rig.recent() if r["fetch_s"] >= 6.5), None),
+        20,
+        what="the slow refresh",
+    )
     slow_end = parse_time(slow["ended_at"])
     time.sleep(6.5)  # three intervals after it
     recent = rig.recent()
@@ -265,8 +292,13 @@ def test_5_manual_refresh_during_a_service_refresh_only_one_pushes(rig: Rig) -> 
     rig.start_service()
     wait_for(rig.running, 20, what="the start-up refresh", interval=0.02)
     started = time.monotonic()
-    proc = subprocess.run([*HOMEBOARD, "refresh", "--force", "--config", str(rig.config_path)],
-                          capture_output=True, text=True, timeout=30, env=clean_environment())
+    proc = subprocess.run(
+        [*HOMEBOARD, "refresh", "--force", "--config", str(rig.config_path)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=clean_environment(),
+    )
     assert time.monotonic() - started < 2.5  # it did not wait for the lock
     assert proc.returncode == 0, proc.stderr
     assert "already running" in proc.stdout
@@ -290,9 +322,14 @@ def test_6_every_source_failing_pushes_last_good_data_marked_stale(rig: Rig) -> 
     rig.weather.fail = True
     rig.ics.unlink()
     status = wait_for(
-        lambda: (doc := rig.status_json()) and all(s["status"] == "stale"
-                                                   for s in doc["sources"].values()) and doc,
-        20, what="every source stale")
+        lambda: (
+            (doc := rig.status_json())
+            and all(s["status"] == "stale" for s in doc["sources"].values())
+            and doc
+        ),
+        20,
+        what="every source stale",
+    )
     assert "test says no" in status["sources"]["weather"]["last_error"]
     wait_for(lambda: len(pushes(rig.out)) >= 2, 10, what="the stale frame pushed")
     time.sleep(1.5)  # later refreshes: unchanged, so this is the frame on the panel
@@ -323,20 +360,31 @@ def test_7_empty_redis_and_no_network_show_unavailable(rig: Rig) -> None:
 
 
 def test_8_cached_data_survives_a_redis_restart_with_the_shipped_config(
-    tmp_path: Path, fake_weather: FakeOpenMeteo,
+    tmp_path: Path,
+    fake_weather: FakeOpenMeteo,
 ) -> None:
-    redis = ConfiguredRedis(REPO / "systemd" / "redis-homeboard.conf", tmp_path / "redis",
-                            free_port()).start()
+    redis = ConfiguredRedis(
+        REPO / "systemd" / "redis-homeboard.conf", tmp_path / "redis", free_port()
+    ).start()
     try:
         ics = write_ics(tmp_path / "family.ics")
-        config = write_config(tmp_path / "config.yaml", redis_url=redis.url,
-                              weather_url=fake_weather.url, output_dir=tmp_path / "frames",
-                              ics_url=ics.as_uri(), max_age="1s")
+        config = write_config(
+            tmp_path / "config.yaml",
+            redis_url=redis.url,
+            weather_url=fake_weather.url,
+            output_dir=tmp_path / "frames",
+            ics_url=ics.as_uri(),
+            max_age="1s",
+        )
 
         def cli(*args: str) -> subprocess.CompletedProcess[str]:
-            return subprocess.run([*HOMEBOARD, *args, "--config", str(config)],
-                                  capture_output=True, text=True, timeout=30,
-                                  env=clean_environment())
+            return subprocess.run(
+                [*HOMEBOARD, *args, "--config", str(config)],
+                capture_output=True,
+                text=True,
+                timeout=30,
+                env=clean_environment(),
+            )
 
         assert cli("refresh").returncode == 0
         before = json.loads(cli("status", "--json").stdout)
@@ -374,8 +422,13 @@ def test_10_a_bad_config_exits_2_at_once_with_file_line_field(tmp_path: Path) ->
     config = tmp_path / "config.yaml"
     config.write_text("board: hall\nschedule:\n  interval: 15 minutes\n", encoding="utf-8")
     started = time.monotonic()
-    proc = subprocess.run([*HOMEBOARD, "run", "--config", str(config)], capture_output=True,
-                          text=True, timeout=30, env=clean_environment())
+    proc = subprocess.run(
+        [*HOMEBOARD, "run", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=clean_environment(),
+    )
     assert proc.returncode == 2
     assert time.monotonic() - started < 10
     assert f"{config}:3: schedule.interval:" in proc.stderr
@@ -386,14 +439,21 @@ def test_11_quiet_hours_use_the_slower_cadence(rig: Rig) -> None:
     now = datetime.now(ZoneInfo(TZ))
     start = (now - timedelta(hours=1)).strftime("%H:%M")
     end = (now + timedelta(hours=1)).strftime("%H:%M")
-    rig.configure(interval="1s", schedule_extra=(
-        f"  quiet_hours:\n    start: '{start}'\n    end: '{end}'\n    interval: 3s\n"))
+    rig.configure(
+        interval="1s",
+        schedule_extra=(
+            f"  quiet_hours:\n    start: '{start}'\n    end: '{end}'\n    interval: 3s\n"
+        ),
+    )
     rig.start_service()
     wait_for(lambda: rig.counters()["completed"] >= 1, 20, what="the start-up refresh")
     began = datetime.now(ZoneInfo(TZ))
     time.sleep(9.5)
-    scheduled = [r for r in rig.recent() if r["trigger"] == "schedule"
-                 and parse_time(r["started_at"]) >= began]
+    scheduled = [
+        r
+        for r in rig.recent()
+        if r["trigger"] == "schedule" and parse_time(r["started_at"]) >= began
+    ]
     # Every 3 s, not every second: three in 9.5 s (nine by day).
     assert 2 <= len(scheduled) <= 4, scheduled
     status = rig.status_json()
@@ -402,12 +462,22 @@ def test_11_quiet_hours_use_the_slower_cadence(rig: Rig) -> None:
 
 
 def test_status_and_refresh_without_a_service(rig: Rig) -> None:
-    proc = subprocess.run([*HOMEBOARD, "refresh", "--config", str(rig.config_path)],
-                          capture_output=True, text=True, timeout=30, env=clean_environment())
+    proc = subprocess.run(
+        [*HOMEBOARD, "refresh", "--config", str(rig.config_path)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=clean_environment(),
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("pushed")
-    text = subprocess.run([*HOMEBOARD, "status", "--config", str(rig.config_path)],
-                          capture_output=True, text=True, timeout=30, env=clean_environment())
+    text = subprocess.run(
+        [*HOMEBOARD, "status", "--config", str(rig.config_path)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=clean_environment(),
+    )
     assert text.returncode == 0
     assert "last refresh: pushed" in text.stdout
     assert "next run: unknown (is the service running?)" in text.stdout
@@ -423,9 +493,13 @@ def test_sigterm_stops_the_service_cleanly(rig: Rig) -> None:
 
 def test_display_clear_and_test_then_the_board_comes_back(rig: Rig) -> None:
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([*HOMEBOARD, *args, "--config", str(rig.config_path)],
-                              capture_output=True, text=True, timeout=30,
-                              env=clean_environment())
+        return subprocess.run(
+            [*HOMEBOARD, *args, "--config", str(rig.config_path)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            env=clean_environment(),
+        )
 
     assert cli("refresh").returncode == 0
     board_frame = pushes(rig.out)[-1]["sha256"]
@@ -443,13 +517,88 @@ def test_a_refresh_past_its_timeout_is_stopped_inside_the_worker(rig: Rig) -> No
     rig.configure(interval="1h", refresh_timeout="2s", lock_timeout="5s", weather_timeout="30s")
     rig.weather.delay = 10.0
     service = rig.start_service()
-    failed = wait_for(lambda: next((r for r in rig.recent() if r["outcome"] == "failed"), None),
-                      15, what="the start-up refresh to be stopped")
+    failed = wait_for(
+        lambda: next((r for r in rig.recent() if r["outcome"] == "failed"), None),
+        15,
+        what="the start-up refresh to be stopped",
+    )
     assert "stopped after 2 s" in failed["error"]
     assert parse_time(failed["ended_at"]) - parse_time(failed["started_at"]) < timedelta(seconds=3)
     assert rig.store.lock_holder_ttl() is None  # released at once, not left to expire
     assert service.alive()
     rig.weather.delay = 0
-    proc = subprocess.run([*HOMEBOARD, "refresh", "--config", str(rig.config_path)],
-                          capture_output=True, text=True, timeout=30, env=clean_environment())
+    proc = subprocess.run(
+        [*HOMEBOARD, "refresh", "--config", str(rig.config_path)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=clean_environment(),
+    )
     assert proc.returncode == 0 and proc.stdout.startswith("pushed"), proc.stderr
+
+
+def test_redis_refusing_writes_the_service_keeps_pushing_frames_and_says_why(rig: Rig) -> None:
+    from boardkit import accept_writes, refuse_writes
+
+    rig.configure(interval="2s")
+    service = rig.start_service()
+    wait_for(lambda: len(pushes(rig.out)) >= 1, 20, what="a first push")
+    client = rig.redis.client()
+    try:
+        refuse_writes(client, "misconf", rig.redis.workdir)  # a full disk
+        rig.weather.temperature = 25.0  # new data: the household must see it
+        wait_for(lambda: len(pushes(rig.out)) >= 2, 20, what="a push while Redis refuses writes")
+        status = wait_for(
+            lambda: (
+                (doc := rig.status_json())
+                and doc["last_push"]["sha256"] == pushes(rig.out)[-1]["sha256"]
+                and doc
+            ),
+            10,
+            what="status to show the push",
+        )
+        assert status["redis"]["writable"] is False
+        assert any(
+            f.startswith("Redis refuses writes: MISCONF") and "disk" in f for f in status["faults"]
+        ), status["faults"]
+        assert "Redis refuses writes: MISCONF" in service.log()
+        assert "is redis-server running" not in service.log()
+        accept_writes(client)  # space freed: Celery's own refreshes come back
+        done = rig.counters()["completed"]
+        wait_for(
+            lambda: rig.counters()["completed"] >= done + 2,
+            30,
+            what="scheduled refreshes after Redis takes writes again",
+        )
+        assert rig.status_json()["faults"] == []
+        assert service.alive()
+    finally:
+        accept_writes(client)
+        client.close()
+
+
+def test_a_deferred_frame_reaches_the_panel_when_min_interval_allows(rig: Rig) -> None:
+    rig.configure(interval="1h", display_extra="  min_interval: 4s\n")  # no tick will help
+    rig.start_service()
+    wait_for(lambda: len(pushes(rig.out)) >= 1, 20, what="the start-up push")
+    first = parse_time(pushes(rig.out)[0]["time"])
+    rig.weather.temperature = 25.0
+    proc = subprocess.run(
+        [*HOMEBOARD, "refresh", "--config", str(rig.config_path)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=clean_environment(),
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("deferred"), proc.stdout
+    deferred = wait_for(
+        lambda: [r for r in rig.recent() if r["trigger"] == "deferred"],
+        10,
+        what="the deferred refresh",
+    )
+    assert [r["outcome"] for r in deferred] == ["pushed"]
+    second = parse_time(pushes(rig.out)[1]["time"])
+    # As soon as min_interval allows (beat looks every second), not at the next tick (1 h).
+    assert timedelta(seconds=4) <= second - first < timedelta(seconds=4 + 3)
+    assert rig.status_json()["deferred_until"] is None

@@ -3,16 +3,30 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
+import signal
 import subprocess
 import sys
 import textwrap
 import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from datetime import time as dt_time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
-from boardkit import FakeOpenMeteo, pushes, write_config, write_ics
+from boardkit import (
+    TZ,
+    FakeOpenMeteo,
+    accept_writes,
+    broker_messages,
+    pushes,
+    refuse_writes,
+    write_config,
+    write_ics,
+)
 
 from homeboard import service
 from homeboard.app import App, RedisUnavailable, build_app
@@ -34,8 +48,15 @@ def make_board(tmp_path: Path, redis_url: str, weather: FakeOpenMeteo, **options
     out = tmp_path / "frames"
     ics = write_ics(tmp_path / "family.ics")
     options.setdefault("ics_url", ics.as_uri())
-    config = load_config(write_config(tmp_path / "config.yaml", redis_url=redis_url,
-                                      weather_url=weather.url, output_dir=out, **options))
+    config = load_config(
+        write_config(
+            tmp_path / "config.yaml",
+            redis_url=redis_url,
+            weather_url=weather.url,
+            output_dir=out,
+            **options,
+        )
+    )
     return Board(build_app(config), weather, out, tmp_path)
 
 
@@ -110,10 +131,18 @@ def test_a_held_lock_means_skip_at_once_and_count_it(board: Board) -> None:
 
 
 def test_an_overrunning_refresh_is_stopped_and_its_lock_released(
-    tmp_path: Path, redis_server, fake_weather: FakeOpenMeteo,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    redis_server,
+    fake_weather: FakeOpenMeteo,  # type: ignore[no-untyped-def]
 ) -> None:
-    board = make_board(tmp_path, redis_server.url, fake_weather, refresh_timeout="1s",
-                       lock_timeout="10s", weather_timeout="30s")
+    board = make_board(
+        tmp_path,
+        redis_server.url,
+        fake_weather,
+        refresh_timeout="1s",
+        lock_timeout="10s",
+        weather_timeout="30s",
+    )
     fake_weather.delay = 8.0
     started = time.monotonic()
     result = refresh(board.app)
@@ -128,7 +157,9 @@ def test_an_overrunning_refresh_is_stopped_and_its_lock_released(
 
 
 def test_every_source_failing_still_pushes_the_last_good_data_marked_stale(
-    tmp_path: Path, redis_server, fake_weather: FakeOpenMeteo,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    redis_server,
+    fake_weather: FakeOpenMeteo,  # type: ignore[no-untyped-def]
 ) -> None:
     board = make_board(tmp_path, redis_server.url, fake_weather, max_age="2s")
     assert refresh(board.app).outcome == "pushed"
@@ -147,11 +178,17 @@ def test_every_source_failing_still_pushes_the_last_good_data_marked_stale(
 
 
 def test_no_network_and_an_empty_cache_push_an_unavailable_frame(
-    tmp_path: Path, redis_server, fake_weather: FakeOpenMeteo,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    redis_server,
+    fake_weather: FakeOpenMeteo,  # type: ignore[no-untyped-def]
 ) -> None:
     fake_weather.down()
-    board = make_board(tmp_path, redis_server.url, fake_weather,
-                       ics_url=f"http://127.0.0.1:{fake_weather.port}/family.ics")
+    board = make_board(
+        tmp_path,
+        redis_server.url,
+        fake_weather,
+        ics_url=f"http://127.0.0.1:{fake_weather.port}/family.ics",
+    )
     result = refresh(board.app)
     assert result.outcome == "pushed"
     assert result.state is not None
@@ -180,7 +217,8 @@ def test_redis_down_is_one_clear_error(tmp_path: Path, fake_weather: FakeOpenMet
 
 
 def test_one_info_line_per_refresh_with_outcome_and_durations(
-    board: Board, caplog: pytest.LogCaptureFixture,
+    board: Board,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO, logger="homeboard.refresh")
     refresh(board.app)
@@ -192,12 +230,16 @@ def test_one_info_line_per_refresh_with_outcome_and_durations(
 
 
 def test_secrets_stay_out_of_logs_and_status(
-    tmp_path: Path, redis_server, fake_weather: FakeOpenMeteo,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    redis_server,
+    fake_weather: FakeOpenMeteo,  # type: ignore[no-untyped-def]
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     fake_weather.down()
-    secret_url = (f"http://family:pa55word@127.0.0.1:{fake_weather.port}"
-                  "/private-0123456789abcdef/basic.ics?token=s3cr3t-t0ken")
+    secret_url = (
+        f"http://family:pa55word@127.0.0.1:{fake_weather.port}"
+        "/private-0123456789abcdef/basic.ics?token=s3cr3t-t0ken"
+    )
     board = make_board(tmp_path, redis_server.url, fake_weather, ics_url=secret_url)
     caplog.set_level(logging.DEBUG)
     refresh(board.app)
@@ -217,9 +259,16 @@ def test_display_test_then_refresh_draws_the_board_again(board: Board) -> None:
 
 
 def test_the_hard_limit_is_below_the_lock_timeout(tmp_path: Path) -> None:
-    config = load_config(write_config(tmp_path / "c.yaml", redis_url="redis://127.0.0.1/0",
-                                      weather_url="http://127.0.0.1:9", output_dir=tmp_path,
-                                      refresh_timeout="5m", lock_timeout="5m1s"))
+    config = load_config(
+        write_config(
+            tmp_path / "c.yaml",
+            redis_url="redis://127.0.0.1/0",
+            weather_url="http://127.0.0.1:9",
+            output_dir=tmp_path,
+            refresh_timeout="5m",
+            lock_timeout="5m1s",
+        )
+    )
     hard = service.hard_limit(config.schedule)
     assert 300 < hard < 301
 
@@ -242,9 +291,260 @@ def test_a_refresh_that_ignores_its_stop_ends_the_process() -> None:
         print("not reached")
     """)
     started = time.monotonic()
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          timeout=20, cwd=REPO)
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=20, cwd=REPO
+    )
     assert proc.returncode == service.EXIT_HUNG
     assert "did not stop" in proc.stderr
     assert "not reached" not in proc.stdout
     assert time.monotonic() - started < 8
+
+
+# --------------------------------------------------------------------------- the clock
+
+
+class Clock:
+    """A settable clock in the board's time zone."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+LA = ZoneInfo(TZ)
+
+
+def test_a_frame_deferred_at_midnight_is_pushed_as_soon_as_min_interval_allows(
+    tmp_path: Path,
+    redis_server,
+    fake_weather: FakeOpenMeteo,  # type: ignore[no-untyped-def]
+) -> None:
+    from homeboard.tasks import BoardScheduler, beat_schedule, create_celery
+
+    today = datetime.now(LA).date()
+    clock = Clock(datetime.combine(today, dt_time(23, 59, 25), LA))
+    made = make_board(
+        tmp_path,
+        redis_server.url,
+        fake_weather,
+        interval="15m",
+        display_extra="  min_interval: 60s\n",
+    )
+    app = build_app(made.app.config, clock=clock)
+    celery = create_celery(app)
+    celery.conf.beat_schedule = beat_schedule(app.config, nowfun=clock)
+    scheduler = BoardScheduler(app=celery, board_app=app, lazy=False)
+    client = redis_server.client()
+    try:
+        assert refresh(app).outcome == "pushed"  # a regular tick, 35 s before midnight
+        clock.now = datetime.combine(today + timedelta(days=1), dt_time(0, 0, 0), LA)
+        midnight = refresh(app, trigger="midnight")
+        assert midnight.outcome == "deferred"  # within min_interval of the last push
+        assert app.store().deferred() == datetime.combine(
+            today + timedelta(days=1), dt_time(0, 0, 25), LA
+        )
+        clock.now += timedelta(seconds=20)
+        scheduler.send_deferred()
+        assert [m for m in broker_messages(client) if m["kwargs"]["trigger"] == "deferred"] == []
+        clock.now += timedelta(seconds=5)  # 00:00:25: min_interval has passed
+        scheduler.tick()
+        scheduler.tick()
+        sent = [m for m in broker_messages(client) if m["kwargs"]["trigger"] == "deferred"]
+        assert len(sent) == 1  # one refresh, then no more for the same frame
+        assert sent[0]["headers"]["eta"] is None and sent[0]["headers"]["expires"]
+        # What the worker runs for that message: the new date reaches the panel.
+        result = refresh(app, trigger="deferred")
+        assert result.outcome == "pushed"
+        assert result.state is not None and result.state.date == today + timedelta(days=1)
+        assert len(pushes(made.out)) == 2
+        assert app.store().deferred() is None
+    finally:
+        scheduler.close()
+        client.close()
+        app.close()
+        made.app.close()
+
+
+def test_a_clock_before_the_release_pushes_no_2020_frame(
+    tmp_path: Path,
+    redis_server,
+    fake_weather: FakeOpenMeteo,  # type: ignore[no-untyped-def]
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    made = make_board(tmp_path, redis_server.url, fake_weather)
+    app = build_app(
+        made.app.config,
+        clock=Clock(datetime(2020, 1, 1, 0, 1, tzinfo=LA)),
+        clock_synced=lambda: False,
+    )
+    caplog.set_level(logging.INFO, logger="homeboard.refresh")
+    try:
+        result = refresh(app)
+        assert result.outcome == "held"
+        assert pushes(made.out) == []  # the panel keeps its last (right) frame
+        assert "clock reads 2020-01-01" in caplog.text
+        status = app.store().status(app.config, app.now(), disk=app.disk())
+        assert any("clock reads 2020-01-01" in fault for fault in status["faults"])
+    finally:
+        app.close()
+        made.app.close()
+
+
+def test_a_clock_set_back_days_after_a_push_holds_the_panel(
+    tmp_path: Path,
+    redis_server,
+    fake_weather: FakeOpenMeteo,  # type: ignore[no-untyped-def]
+) -> None:
+    made = make_board(tmp_path, redis_server.url, fake_weather)
+    clock = Clock(datetime.now(LA))
+    app = build_app(made.app.config, clock=clock, clock_synced=lambda: False)
+    try:
+        assert refresh(app).outcome == "pushed"
+        fake_weather.temperature = 25.0  # new data: a frame would be pushed
+        clock.now -= timedelta(days=3)
+        result = refresh(app)
+        assert result.outcome == "held"
+        assert "earlier than the last push" in (result.record.error or "")
+        assert len(pushes(made.out)) == 1
+        # Once the kernel says the time is synchronised, the board follows it.
+        synced = build_app(made.app.config, clock=clock, clock_synced=lambda: True)
+        try:
+            assert refresh(synced).outcome == "pushed"
+        finally:
+            synced.close()
+    finally:
+        app.close()
+        made.app.close()
+
+
+# --------------------------------------------------------------------------- Redis faults
+
+
+@pytest.mark.parametrize("how", ["misconf", "oom"])
+def test_redis_refusing_writes_is_named_and_frames_still_reach_the_panel(
+    tmp_path: Path,
+    redis_server,
+    fake_weather: FakeOpenMeteo,  # type: ignore[no-untyped-def]
+    how: str,
+    runner,
+    caplog: pytest.LogCaptureFixture,  # type: ignore[no-untyped-def]
+) -> None:
+    from homeboard.cli import cli
+
+    board = make_board(tmp_path, redis_server.url, fake_weather)
+    client = redis_server.client()
+    caplog.set_level(logging.INFO, logger="homeboard.refresh")
+    try:
+        assert refresh(board.app).outcome == "pushed"
+        refuse_writes(client, how, redis_server.workdir)
+        fake_weather.temperature = 25.0
+        changed = refresh(board.app)
+        assert changed.outcome == "pushed", changed.record.error
+        assert changed.state is not None and changed.state.current is not None
+        assert changed.state.current.temperature == 25.0
+        expected = "MISCONF" if how == "misconf" else "OOM"
+        assert changed.record.warning is not None
+        assert changed.record.warning.startswith(f"Redis refuses writes: {expected}")
+        if how == "misconf":
+            assert "disk" in changed.record.warning
+        assert "is redis-server running" not in caplog.text
+        assert len(pushes(board.out)) == 2
+        # The push was remembered off Redis: the same frame is not pushed again.
+        assert refresh(board.app).outcome == "unchanged"
+        assert len(pushes(board.out)) == 2
+        status = board.app.store().status(board.app.config, board.app.now(), disk=board.app.disk())
+        assert status["redis"]["writable"] is False
+        assert any(f.startswith(f"Redis refuses writes: {expected}") for f in status["faults"])
+        assert status["last_refresh"]["outcome"] == "unchanged"
+        assert status["last_push"]["sha256"] == pushes(board.out)[-1]["sha256"]
+        shown = runner.invoke(cli, ["status", "--config", str(tmp_path / "config.yaml")])
+        assert shown.exit_code == 0, shown.output
+        assert f"FAULT: Redis refuses writes: {expected}" in shown.output
+    finally:
+        accept_writes(client)
+        client.close()
+        board.app.close()
+
+
+def test_a_lost_redis_cache_never_blanks_the_board(
+    tmp_path: Path,
+    redis_server,
+    fake_weather: FakeOpenMeteo,  # type: ignore[no-untyped-def]
+) -> None:
+    board = make_board(tmp_path, redis_server.url, fake_weather, max_age="2s")
+    client = redis_server.client()
+    try:
+        assert refresh(board.app).outcome == "pushed"
+        client.flushall()  # the cache is gone (a wiped dump file, a rebuilt Redis)
+        fake_weather.fail = True  # ...and we are offline
+        (tmp_path / "family.ics").unlink()
+        time.sleep(2.2)  # past max_age
+        # A new process (a restart): nothing in memory either.
+        fresh = build_app(board.app.config)
+        try:
+            result = refresh(fresh)
+        finally:
+            fresh.close()
+        assert result.state is not None
+        assert {s.name: s.status for s in result.state.sources} == {
+            "weather": "stale",
+            "calendar:Family": "stale",
+        }
+        assert result.state.current is not None and result.state.current.temperature == 11.0
+        titles = [e.title for day in result.state.days for e in day.events]
+        assert "Dentist" in titles
+        saved = json.loads((tmp_path / "state" / "test" / "snapshots.json").read_text())
+        assert set(saved["snapshots"]) >= {"weather", "calendar:Family"}
+    finally:
+        client.close()
+        board.app.close()
+
+
+# --------------------------------------------------------------------------- signals
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_a_refresh_ended_by_a_signal_releases_its_lock(
+    tmp_path: Path,
+    redis_server,
+    fake_weather: FakeOpenMeteo,  # type: ignore[no-untyped-def]
+    signum: int,
+) -> None:
+    from boardkit import clean_environment, wait_for
+
+    from homeboard.store import Store
+
+    board = make_board(
+        tmp_path,
+        redis_server.url,
+        fake_weather,
+        weather_timeout="30s",
+        lock_timeout="10m",
+        refresh_timeout="5m",
+    )
+    fake_weather.delay = 20.0
+    store = Store(redis_server.client(), "test")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "homeboard", "refresh", "--config", str(tmp_path / "config.yaml")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=clean_environment(),
+    )
+    try:
+        wait_for(lambda: store.running() is not None, 20, what="the refresh to start")
+        assert store.lock_holder_ttl() is not None
+        proc.send_signal(signum)
+        _out, err = proc.communicate(timeout=10)
+        assert proc.returncode == 128 + signum, err
+        assert store.lock_holder_ttl() is None  # released now, not in ten minutes
+        assert store.running() is None
+        assert f"stopped by {signal.Signals(signum).name}" in err
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        store.client.close()
+        board.app.close()

@@ -27,12 +27,25 @@ LA = ZoneInfo("America/Los_Angeles")
 REPO = Path(__file__).resolve().parent.parent
 
 
-def board_config(tmp_path: Path, *, interval: str = "15m", schedule_extra: str = "",
-                 redis_url: str = "redis://127.0.0.1:6379/0", board: str = "hall") -> Config:
-    path = write_config(tmp_path / "config.yaml", redis_url=redis_url,
-                        weather_url="http://127.0.0.1:9", output_dir=tmp_path / "out",
-                        board=board, interval=interval, schedule_extra=schedule_extra,
-                        refresh_timeout="5m", lock_timeout="10m")
+def board_config(
+    tmp_path: Path,
+    *,
+    interval: str = "15m",
+    schedule_extra: str = "",
+    redis_url: str = "redis://127.0.0.1:6379/0",
+    board: str = "hall",
+) -> Config:
+    path = write_config(
+        tmp_path / "config.yaml",
+        redis_url=redis_url,
+        weather_url="http://127.0.0.1:9",
+        output_dir=tmp_path / "out",
+        board=board,
+        interval=interval,
+        schedule_extra=schedule_extra,
+        refresh_timeout="5m",
+        lock_timeout="10m",
+    )
     return load_config(path)
 
 
@@ -76,8 +89,11 @@ def test_every_broker_key_is_under_the_board_prefix(tmp_path: Path) -> None:
 
 
 def test_every_beat_entry_expires_before_its_next_tick(tmp_path: Path) -> None:
-    config = board_config(tmp_path, interval="15m", schedule_extra=(
-        "  quiet_hours:\n    start: '21:00'\n    end: '07:00'\n    interval: 1h\n"))
+    config = board_config(
+        tmp_path,
+        interval="15m",
+        schedule_extra=("  quiet_hours:\n    start: '21:00'\n    end: '07:00'\n    interval: 1h\n"),
+    )
     entries = beat_schedule(config)
     assert set(entries) == {"refresh", "midnight"}
     for entry in entries.values():
@@ -88,8 +104,11 @@ def test_every_beat_entry_expires_before_its_next_tick(tmp_path: Path) -> None:
 
 
 def test_a_quicker_quiet_interval_shortens_the_expiry(tmp_path: Path) -> None:
-    config = board_config(tmp_path, interval="1h", schedule_extra=(
-        "  quiet_hours:\n    start: '21:00'\n    end: '07:00'\n    interval: 5m\n"))
+    config = board_config(
+        tmp_path,
+        interval="1h",
+        schedule_extra=("  quiet_hours:\n    start: '21:00'\n    end: '07:00'\n    interval: 5m\n"),
+    )
     assert 0 < expires_seconds(config) < 5 * 60
     assert all(e["options"]["expires"] < 5 * 60 for e in beat_schedule(config).values())
 
@@ -100,8 +119,10 @@ def test_a_seconds_long_interval_expires_within_it(tmp_path: Path) -> None:
 
 
 def test_no_eta_countdown_retry_or_pickle_in_the_package() -> None:
-    pattern = re.compile(r"\b(countdown|eta)\s*=|\.retry\(|autoretry_for|import pickle"
-                         r"|pickle\.(loads?|dumps?)|serializer.*pickle")
+    pattern = re.compile(
+        r"\b(countdown|eta)\s*=|\.retry\(|autoretry_for|import pickle"
+        r"|pickle\.(loads?|dumps?)|serializer.*pickle"
+    )
     hits = []
     for path in (REPO / "homeboard").rglob("*.py"):
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
@@ -191,8 +212,7 @@ def test_the_celery_app_has_one_refresh_task_and_the_board_schedule(tmp_path: Pa
 
 def test_the_scheduler_publishes_its_next_run(tmp_path: Path, redis_server) -> None:  # type: ignore[no-untyped-def]
     clock = Clock(datetime(2026, 11, 25, 10, 0, tzinfo=LA))
-    app = build_app(board_config(tmp_path, redis_url=redis_server.url, interval="15m"),
-                    clock=clock)
+    app = build_app(board_config(tmp_path, redis_url=redis_server.url, interval="15m"), clock=clock)
     celery = create_celery(app)
     celery.conf.beat_schedule = beat_schedule(app.config, nowfun=clock)
     scheduler = BoardScheduler(app=celery, board_app=app, lazy=False)
@@ -270,3 +290,185 @@ def test_the_nudge_goes_through_the_workers_event_loop() -> None:
     (callback,) = Consumer.hub.callbacks
     with pytest.raises(redis.ConnectionError):
         callback()  # type: ignore[operator]
+
+
+# --------------------------------------------------------------------------- broker messages
+
+
+def test_the_messages_of_the_start_up_refresh_and_a_beat_tick_expire_and_carry_no_eta(
+    tmp_path: Path,
+    redis_server,  # type: ignore[no-untyped-def]
+) -> None:
+    from types import SimpleNamespace
+
+    from boardkit import broker_messages
+
+    clock = Clock(datetime.now(LA))
+    app = build_app(
+        board_config(tmp_path, redis_url=redis_server.url, interval="15m", board="test"),
+        clock=clock,
+    )
+    celery = create_celery(app)
+    celery.conf.beat_schedule = beat_schedule(app.config, nowfun=clock)
+    client = redis_server.client()
+    scheduler = BoardScheduler(app=celery, board_app=app, lazy=False)
+    try:
+        on_ready = celery.homeboard_hooks[0]  # what the worker runs when it is ready
+        on_ready(sender=SimpleNamespace(app=celery))
+        clock.now += timedelta(minutes=16)  # the regular refresh is due
+        scheduler.tick()
+        messages = broker_messages(client, "test")
+        assert sorted(m["kwargs"]["trigger"] for m in messages) == ["schedule", "start"]
+        sent_at = datetime.now(LA)
+        for message in messages:
+            headers = message["headers"]
+            assert message["content-type"] == "application/json"
+            assert message["content-encoding"] == "utf-8"
+            assert headers["task"] == REFRESH_TASK
+            assert headers["eta"] is None and "countdown" not in headers
+            assert headers["retries"] == 0
+            expires = datetime.fromisoformat(headers["expires"])
+            assert timedelta(0) < expires - sent_at <= timedelta(minutes=15)
+    finally:
+        scheduler.close()
+        client.close()
+        app.close()
+
+
+def test_a_refresh_message_with_an_eta_or_no_expiry_is_refused_whatever_the_spelling(
+    tmp_path: Path,
+    redis_server,  # type: ignore[no-untyped-def]
+) -> None:
+    from boardkit import broker_messages
+
+    app = build_app(board_config(tmp_path, redis_url=redis_server.url, board="test"))
+    celery = create_celery(app)
+    task = celery.tasks[REFRESH_TASK]
+    client = redis_server.client()
+    try:
+        with pytest.raises(ValueError, match="countdown"):
+            task.apply_async(
+                kwargs={"trigger": "manual"}, expires=60, **{"".join(["count", "down"]): 1}
+            )
+        with pytest.raises(ValueError, match="eta"):
+            task.apply_async(
+                kwargs={"trigger": "manual"},
+                expires=60,
+                **{"".join(["e", "ta"]): datetime.now(LA) + timedelta(minutes=1)},
+            )
+        with pytest.raises(ValueError, match="expires"):
+            task.apply_async(kwargs={"trigger": "manual"})
+        with pytest.raises(ValueError, match="countdown"):
+            task.signature(kwargs={"trigger": "manual"}).apply_async(countdown=5, expires=60)
+        assert broker_messages(client, "test") == []
+        task.apply_async(kwargs={"trigger": "manual"}, expires=60)
+        assert len(broker_messages(client, "test")) == 1
+    finally:
+        client.close()
+        app.close()
+
+
+# --------------------------------------------------------------------------- beat's death
+
+
+def test_a_scheduler_thread_that_dies_ends_the_service_non_zero(
+    tmp_path: Path,
+    redis_server,  # type: ignore[no-untyped-def]
+) -> None:
+    import subprocess
+    import sys
+    import time as _time
+
+    from boardkit import clean_environment
+
+    from homeboard.tasks import EXIT_BEAT_DIED
+
+    config = tmp_path / "config.yaml"
+    write_config(
+        config,
+        redis_url=redis_server.url,
+        weather_url="http://127.0.0.1:9",
+        output_dir=tmp_path / "out",
+        interval="1h",
+    )
+    # Any exception out of the scheduler (seen: a malformed redis_url) kills the thread.
+    script = (
+        "import sys\n"
+        "from homeboard import tasks\n"
+        "from homeboard.app import build_app\n"
+        "from homeboard.config import load_config\n"
+        "ticks = []\n"
+        "real = tasks.BoardScheduler.tick\n"
+        "def tick(self, *a, **k):\n"
+        "    ticks.append(1)\n"
+        "    if len(ticks) > 3:\n"
+        "        raise ValueError('Redis URL must specify one of the following schemes')\n"
+        "    return real(self, *a, **k)\n"
+        "tasks.BoardScheduler.tick = tick\n"
+        "sys.exit(tasks.run_worker(build_app(load_config(sys.argv[1]))))\n"
+    )
+    started = _time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-c", script, str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+        env=clean_environment(),
+    )
+    assert proc.returncode == EXIT_BEAT_DIED, proc.stderr[-3000:]
+    assert "the scheduler (beat) stopped (ValueError: Redis URL" in proc.stderr
+    assert _time.monotonic() - started < 30
+
+
+def test_status_shows_a_next_run_in_the_past_as_a_fault(
+    tmp_path: Path,
+    redis_server,  # type: ignore[no-untyped-def]
+) -> None:
+    now = datetime.now(LA)
+    app = build_app(board_config(tmp_path, redis_url=redis_server.url), clock=lambda: now)
+    store = app.store()
+    try:
+        store.set_next_run(now - timedelta(minutes=10), now=now - timedelta(minutes=25))
+        status = store.status(app.config, now)
+        assert status["next_run_overdue"] is True
+        assert any(
+            "is in the past" in fault and "scheduler is not running" in fault
+            for fault in status["faults"]
+        )
+        store.set_next_run(now + timedelta(minutes=5), now=now)
+        status = store.status(app.config, now)
+        assert status["next_run_overdue"] is False and status["faults"] == []
+    finally:
+        app.close()
+
+
+def test_while_redis_refuses_writes_the_fallback_refreshes_when_a_refresh_is_overdue(
+    tmp_path: Path,
+    redis_server,  # type: ignore[no-untyped-def]
+) -> None:
+    from boardkit import accept_writes, pushes, refuse_writes
+
+    from homeboard.tasks import RefusalFallback
+
+    clock = Clock(datetime.now(LA))
+    config = board_config(tmp_path, redis_url=redis_server.url, interval="15m", board="test")
+    app = build_app(config, clock=clock)
+    ticker = Ticker()
+    fallback = RefusalFallback(app, clock=ticker)
+    client = redis_server.client()
+    try:
+        ticker.now += 30 * 60  # no refresh for two intervals...
+        assert not fallback.check()  # ...but Redis takes writes: Celery's refreshes will come
+        refuse_writes(client, "oom", redis_server.workdir)
+        assert fallback.check()  # now nothing else can refresh: the fallback does
+        assert len(pushes(tmp_path / "out")) == 1
+        ticker.now += 10 * 60
+        assert not fallback.check()  # it just ran: the next one in 1.5 intervals
+        tomorrow = clock.now.date() + timedelta(days=1)
+        clock.now = datetime.combine(tomorrow, time(0, 0, 30), LA)
+        assert fallback.check()  # a new date is drawn at once, as at midnight
+    finally:
+        accept_writes(client)
+        client.close()
+        app.close()

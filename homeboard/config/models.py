@@ -602,6 +602,14 @@ class Config:
     allow_remote_redis: bool = setting(
         False, doc="Allow a redis_url on another machine (the lock then depends on the network)."
     )
+    state_dir: Path | None = setting(
+        None,
+        doc=(
+            "Where the last good data and the last push are also kept on disk, so a lost"
+            " Redis cache never blanks the board; default $STATE_DIRECTORY, else"
+            " /var/lib/homeboard (when it exists)."
+        ),
+    )
     # Not a YAML key: the file this was loaded from.
     path: Path | None = field(default=None, compare=False)
 
