@@ -39,6 +39,8 @@ log = logging.getLogger("homeboard.refresh")
 EXIT_HUNG = 70
 #: Most time given to a stopped refresh to unwind before the watchdog ends the process.
 HARD_GRACE_MAX = 30.0
+#: Share of ``schedule.refresh_timeout`` that fetching all sources may take.
+FETCH_SHARE = 0.6
 
 
 class RefreshTimeout(BaseException):
@@ -233,7 +235,11 @@ def _cycle(
     previous = store.load_snapshots()
     sources = app.sources()
     with app.session() as session:
-        fetched = fetch_all(sources, previous, session=session, now=app.now(), force=force)
+        # Sources get at most this share of refresh_timeout, each within its own deadline:
+        # what is left always saves, draws and pushes what the others brought.
+        budget = config.schedule.refresh_timeout.total_seconds() * FETCH_SHARE
+        fetched = fetch_all(sources, previous, session=session, now=app.now(), force=force,
+                            budget=budget)
     snapshots: dict[str, Snapshot] = {**previous, **fetched}
     changed = {name: snap for name, snap in fetched.items() if previous.get(name) is not snap}
     store.save_snapshots(changed, keep=[s.name for s in sources])
