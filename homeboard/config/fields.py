@@ -6,13 +6,14 @@ import dataclasses
 import difflib
 import ipaddress
 import re
+import stat
 import string
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from homeboard.config.values import format_duration
@@ -205,6 +206,7 @@ def _ics_url(text: str, base_dir: Path) -> str:
             raise ValueError(f"{text!r} has no host name")
         return text
     if parts.scheme == "file":
+        _regular_or_missing(Path(unquote(parts.path)))
         return text
     # One letter before ':' is a Windows drive, not a scheme.
     if parts.scheme and len(parts.scheme) > 1:
@@ -215,7 +217,22 @@ def _ics_url(text: str, base_dir: Path) -> str:
     if not text.strip():
         raise ValueError("must not be empty")
     path = Path(text).expanduser()
-    return str(path if path.is_absolute() else base_dir / path)
+    path = path if path.is_absolute() else base_dir / path
+    _regular_or_missing(path)
+    return str(path)
+
+
+def _regular_or_missing(path: Path) -> None:
+    """Refuse a device, folder or pipe as a calendar file (``/dev/zero`` never ends).
+
+    A missing file is fine here: it may be put in place after the config.
+    """
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return
+    if not stat.S_ISREG(mode):
+        raise ValueError(f"{str(path)!r} is not a regular file (a device, folder or pipe)")
 
 
 def _redis_url(value: str) -> str | None:

@@ -144,10 +144,15 @@ def read_local_file(path: Path, what: str, *, limit: int) -> bytes:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
         raise SourceError(f"cannot read {what} ({exc.strerror or type(exc).__name__})") from None
-    with os.fdopen(fd, "rb", buffering=0) as f:
+    try:
         info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise SourceError(f"cannot read {what} (not a regular file)")
+    except OSError:
+        os.close(fd)
+        raise
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise SourceError(f"cannot read {what} (not a regular file)")
+    with os.fdopen(fd, "rb", buffering=0) as f:
         if info.st_size > limit:
             raise SourceLimitExceeded(f"{what} is larger than {_size(limit)} (cut)")
         chunks: list[bytes] = []

@@ -256,7 +256,11 @@ def read_bounded(resp: requests.Response, *args: Any, **kwargs: Any) -> None:
     (the connection is dropped, not read to its end).
     """
     if resp.is_redirect:
-        _check_redirect(resp)
+        try:
+            _check_redirect(resp)
+        except SourceError:
+            resp.close()
+            raise
     if getattr(resp, "_content", False) is not False or resp.raw is None:
         return  # already read (or nothing to read)
     limits = current_limits()
@@ -315,7 +319,7 @@ _BOMS = (
     (codecs.BOM_UTF8, "utf-8-sig"),
     (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
 )
-_SINGLE_BYTE_LATIN = frozenset({"latin_1", "iso8859_15", "cp1252", "ascii"})
+_SINGLE_BYTE_LATIN = frozenset({"iso8859-1", "iso8859-15", "cp1252", "ascii"})
 
 
 def charset_of(resp: requests.Response) -> str | None:
