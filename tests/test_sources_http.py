@@ -269,8 +269,8 @@ def test_the_default_calendar_caps_stop_a_gzip_bomb(session) -> None:
 
 @pytest.mark.parametrize(("path", "expected"), [
     ("/loop", "too many redirects (more than 5)"),
-    ("/to-file", "redirected to a file: address (refused)"),
-    ("/to-ftp", "redirected to a ftp: address (refused)"),
+    ("/to-file", "redirect to file: refused (http and https only)"),
+    ("/to-ftp", "redirect to ftp: refused (http and https only)"),
 ])
 def test_bad_redirects_are_refused(hostile: HostileServer, session, path: str,
                                    expected: str) -> None:

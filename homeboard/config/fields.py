@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import ipaddress
+import os
 import re
 import stat
 import string
@@ -225,13 +226,14 @@ def _ics_url(text: str, base_dir: Path) -> str:
 def _regular_or_missing(path: Path) -> None:
     """Refuse a device, folder or pipe as a calendar file (``/dev/zero`` never ends).
 
-    A missing file is fine here: it may be put in place after the config.
+    A missing file is fine here: it may be put in place after the config; so is
+    ``/dev/null`` (an empty file, as the demo's calendars are).
     """
     try:
         mode = path.stat().st_mode
     except OSError:
         return
-    if not stat.S_ISREG(mode):
+    if not stat.S_ISREG(mode) and str(path) != os.devnull:
         raise ValueError(f"{str(path)!r} is not a regular file (a device, folder or pipe)")
 
 

@@ -236,8 +236,8 @@ def _check_redirect(resp: requests.Response) -> None:
     except ValueError:
         scheme = ""
     if scheme not in ("http", "https"):
-        what = f"a {scheme}: address" if scheme.isalnum() else "an unusable address"
-        raise SourceError(f"redirected to {what[:40]} (refused)")
+        what = f"{scheme[:20]}:" if scheme.isalnum() else "an unusable address"
+        raise SourceError(f"redirect to {what} refused (http and https only)")
 
 
 def _read_chunk(raw: Any) -> bytes:
