@@ -6,6 +6,7 @@ a test that fails never leaves a server streaming forever.
 
 Paths:
   /ok.ics           a small calendar
+  /gzip-chunked     the same, gzip-compressed and chunked (a well-behaved nginx)
   /drip             headers at once, then one byte every ``drip_interval`` s
   /endless          200 without a length, "X" forever (until the client leaves)
   /endless-503      the same with status 503 (retried by urllib3, which drains it)
@@ -103,7 +104,11 @@ class HostileServer:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                pass  # a client that hung up mid-answer is what these answers are for
+
+        self._server = Server(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
@@ -142,6 +147,16 @@ class HostileServer:
             body = calendar().encode()
             self._head(h, 200, {"Content-Type": cal, "Content-Length": str(len(body))})
             self._body(h, path, body)
+        elif path == "/gzip-chunked":
+            # as nginx sends a compressed answer: gzip on the fly, chunked, no length
+            packed = zlib.compressobj(6, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+            body = packed.compress(calendar("Chunked").encode() * 1) + packed.flush()
+            self._head(h, 200, {"Content-Type": cal, "Content-Encoding": "gzip",
+                                "Transfer-Encoding": "chunked"})
+            for i in range(0, len(body), 7):
+                piece = body[i:i + 7]
+                self._body(h, path, b"%x\r\n%s\r\n" % (len(piece), piece))
+            self._body(h, path, b"0\r\n\r\n")
         elif path == "/drip":
             self._head(h, 200, {"Content-Type": cal, "Content-Length": "1000000"})
             self._stream(h, path, b"B", self.drip_interval)

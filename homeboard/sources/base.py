@@ -56,8 +56,10 @@ class Limits:
 # A source's own ``deadline`` (a calendar's or the weather's setting) overrides this.
 DEFAULT_DEADLINE = timedelta(seconds=60)
 # Whole-history calendar exports run to tens of megabytes (24 MB seen); a weather
-# answer is a few hundred kilobytes. Anything beyond is cut, not read.
-CALENDAR_LIMITS = Limits(wire=32 * MB, body=48 * MB)
+# answer is a few hundred kilobytes. Anything beyond is cut, not read. The body is
+# held in memory while it is parsed: the calendar cap stays well under the unit's
+# MemoryMax (150 MB).
+CALENDAR_LIMITS = Limits(wire=32 * MB, body=32 * MB)
 WEATHER_LIMITS = Limits(wire=4 * MB, body=8 * MB)
 OTHER_LIMITS = Limits(wire=4 * MB, body=8 * MB)
 # A secret file holds one line; a bigger one is a mistake (or /dev/zero).

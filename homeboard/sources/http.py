@@ -22,6 +22,7 @@ import codecs
 import contextlib
 import contextvars
 import errno
+import io
 import json
 import logging
 import re
@@ -195,14 +196,16 @@ class _Inflater:
     def feed(self, data: bytes, room: int) -> Iterator[bytes]:
         """Decompressed pieces of ``data``, stopping once more than ``room`` bytes came out."""
         while data:
+            # At most a chunk at a time: a bomb never gets to allocate its output at once.
+            step = min(room + 1, CHUNK * 16)
             try:
-                out = self._obj.decompress(data, room + 1)
+                out = self._obj.decompress(data, step)
             except zlib.error:
                 if self._started or self.encoding != "deflate":
                     raise
                 self._wbits = -zlib.MAX_WBITS  # "deflate" servers that send raw deflate
                 self._obj = zlib.decompressobj(self._wbits)
-                out = self._obj.decompress(data, room + 1)
+                out = self._obj.decompress(data, step)
             self._started = True
             room -= len(out)
             if out:
@@ -274,7 +277,9 @@ def read_bounded(resp: requests.Response, *args: Any, **kwargs: Any) -> None:
             raise SourceLimitExceeded(
                 f"answer larger than {_size(limits.wire)} (Content-Length, cut)")
         inflater = _inflater(resp)
-        chunks: list[bytes] = []
+        # BytesIO rather than a list joined at the end: its getvalue() hands over its
+        # buffer without a copy, so a body costs its size once, not twice.
+        buffer = io.BytesIO()
         wire = body = 0
         while True:
             check_deadline()
@@ -290,7 +295,7 @@ def read_bounded(resp: requests.Response, *args: Any, **kwargs: Any) -> None:
                 if body > limits.body:
                     raise SourceLimitExceeded(
                         f"answer larger than {_size(limits.body)} decompressed (cut)")
-                chunks.append(piece)
+                buffer.write(piece)
     except zlib.error:
         resp.close()
         raise SourceError(f"malformed {inflater.encoding if inflater else ''} answer") from None
@@ -306,7 +311,7 @@ def read_bounded(resp: requests.Response, *args: Any, **kwargs: Any) -> None:
         resp.close()  # a cap or the deadline: drop the connection, unread
         raise
     # requests keeps a read body in ``_content`` (it does the same in ``Response.content``).
-    resp._content = b"".join(chunks)
+    resp._content = buffer.getvalue()
     resp._content_consumed = True
 
 
