@@ -464,3 +464,22 @@ def test_an_encoding_not_asked_for_is_refused(httpserver, session) -> None:
     with pytest.raises(SourceError, match=r"^unsupported content encoding 'br'$"):
         http.get(session, httpserver.url_for("/c"), timeout=(2, 2))
     assert requests_to(httpserver, "/c")[0].headers["Accept-Encoding"] == "gzip, deflate"
+
+
+@pytest.mark.parametrize(("path", "expected"), [
+    ("/endless", "answer larger than 1 MB (cut)"),
+    ("/drip", "took longer than 1 s (cut)"),
+    ("/to-file", "redirect to file: refused (http and https only)"),
+])
+def test_caldav_answers_are_bounded_too(hostile: HostileServer, session, path: str,
+                                        expected: str) -> None:
+    pytest.importorskip("caldav")
+    from homeboard.sources.caldav import CalDAVSource
+
+    source = CalDAVSource(name="Dav", url=hostile.url(path), tz=LA, days=4, timeout=5)
+    source.deadline = 1.0  # type: ignore[attr-defined]
+    source.limits = Limits(wire=MB, body=MB)  # type: ignore[attr-defined]
+    started = time.monotonic()
+    snap = fetch_one(source, None, session=session, now=NOW)
+    assert time.monotonic() - started < 3
+    assert snap.last_error == f"Dav: {expected}"

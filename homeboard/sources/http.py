@@ -96,7 +96,13 @@ class BoundedRetry(Retry):
                     # urllib3 returns the response itself when raise_on_status is off,
                     # so the caller still sees the 429/503 and can say why.
                     raise MaxRetryError(_pool, url or "", ResponseError("Retry-After too long"))
-        check_deadline()  # no new try past the fetch's deadline
+        try:
+            check_deadline()  # no new try past the fetch's deadline
+        except SourceLimitExceeded:
+            if response is not None:
+                with contextlib.suppress(Exception):
+                    response.close()
+            raise
         new = super().increment(method, url, response, error, _pool, _stacktrace)
         if response is not None:
             # Tried again: urllib3 would now read the old answer to its end to reuse the
@@ -693,6 +699,10 @@ def json_body(resp: requests.Response) -> Any:
     """The decoded JSON of ``resp`` (in the charset it names); ``SourceError`` when not JSON."""
     try:
         return json.loads(decode_text(resp.content, charset_of(resp)))
+    except (ValueError, UnicodeDecodeError):
+        pass
+    try:  # JSON's own detection of UTF-16 and UTF-32 without a BOM
+        return json.loads(resp.content)
     except (ValueError, UnicodeDecodeError):
         ctype = resp.headers.get("Content-Type", "").split(";")[0].strip() or "no content type"
         raise SourceError(f"malformed JSON ({ctype})") from None
