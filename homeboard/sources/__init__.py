@@ -109,7 +109,9 @@ def is_due(source: Source, previous: Snapshot | None, now: datetime) -> bool:
     return age < timedelta(0) or age >= refresh
 
 
-# How long past its deadline a fetch that ignores it is still waited for.
+# How long past its deadline a fetch that ignores it is still waited for: at most
+# this, and at most half its deadline, so that a fetch cut by the refresh's budget
+# (60 % of refresh_timeout) still ends well before refresh_timeout.
 DEADLINE_GRACE = 5.0
 
 
@@ -178,7 +180,7 @@ def _run_bounded(source: Source, *, session: requests.Session, now: datetime,
     worker = threading.Thread(target=context.run, args=(work,), daemon=True,
                               name=f"fetch {source.name}")
     worker.start()
-    worker.join(seconds + DEADLINE_GRACE)
+    worker.join(seconds + min(DEADLINE_GRACE, seconds / 2))
     if worker.is_alive():
         return None
     return outcome
