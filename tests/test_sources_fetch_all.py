@@ -376,3 +376,17 @@ calendars:
     assert sources["Drip"]["last_error"] == "Drip: took longer than 2 s (cut)"
     assert sources["Drip"]["cut"] is True
     assert sources["Fine"]["last_error"] is None
+
+
+def test_each_kind_of_source_has_its_caps(tmp_path) -> None:
+    from homeboard.sources.base import CALENDAR_LIMITS, WEATHER_LIMITS, limits_for
+
+    config = write_config(tmp_path, """
+        location: {latitude: 1, longitude: 2}
+        calendars: [{name: A, ics_url: "https://example.org/a.ics"}]
+    """)
+    weather, calendar, _special = build_sources(config)
+    assert limits_for(weather) == WEATHER_LIMITS and WEATHER_LIMITS.body <= 8 * 1024 * 1024
+    assert limits_for(calendar) == CALENDAR_LIMITS
+    # a whole-history export (24 MB seen in the wild) still fits
+    assert min(CALENDAR_LIMITS.wire, CALENDAR_LIMITS.body) >= 24 * 1024 * 1024
