@@ -255,8 +255,9 @@ def test_unbounded_answers_are_cut_at_the_caps(hostile: HostileServer, session, 
     assert snap.last_error == f"Feed: {expected}"
     assert snap.cut and snap.data == ()  # the last good data stay
     time.sleep(0.2)
-    # no more than the cap (and what sat in socket buffers) was sent per attempt
-    assert hostile.sent[path] < hostile.requests[path] * 8 * MB
+    # no more than the cap and what fits in socket buffers was sent per attempt (the
+    # server would stream gigabytes in its 20 s)
+    assert hostile.sent[path] < hostile.requests[path] * 16 * MB
 
 
 def test_the_default_calendar_caps_stop_a_gzip_bomb(session) -> None:
