@@ -42,6 +42,8 @@ log = logging.getLogger("homeboard.refresh")
 EXIT_HUNG = 70
 #: Most time given to a stopped refresh to unwind before the watchdog ends the process.
 HARD_GRACE_MAX = 30.0
+#: Share of ``schedule.refresh_timeout`` that fetching all sources may take.
+FETCH_SHARE = 0.6
 
 
 class RefreshTimeout(BaseException):
@@ -455,7 +457,11 @@ def _cycle(
         fetched: dict[str, Snapshot] = {}
     else:
         with app.session() as session:
-            fetched = fetch_all(sources, previous, session=session, now=app.now(), force=force)
+            # Sources get at most this share of refresh_timeout, each within its own
+            # deadline: what is left always saves, draws and pushes what the others brought.
+            budget = config.schedule.refresh_timeout.total_seconds() * FETCH_SHARE
+            fetched = fetch_all(sources, previous, session=session, now=app.now(),
+                                force=force, budget=budget)
     snapshots: dict[str, Snapshot] = {**previous, **fetched}
     configured = {s.name: snapshots[s.name] for s in sources if s.name in snapshots}
     changed = {name: snap for name, snap in configured.items() if cached.get(name) is not snap}

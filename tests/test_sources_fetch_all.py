@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import subprocess
+import sys
+import threading
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -30,7 +35,8 @@ from homeboard.model import (
     snapshot_from_json,
     snapshot_to_json,
 )
-from homeboard.sources import Source, build_sources, fetch_all, is_due, make_session
+from homeboard.sources import Source, build_sources, check_deadline, fetch_all, is_due, make_session
+from homeboard.sources.base import deadline_for
 
 __all__ = ["session"]
 
@@ -225,3 +231,162 @@ def test_one_request_per_source_in_a_full_refresh(tmp_path, httpserver, monkeypa
     with make_session(config) as s:
         again = fetch_all(sources, snaps, session=s, now=later)
     assert compose(config, again, later).updated_at == NOW
+
+
+# --------------------------------------------------------------------------- #
+# Deadlines: each source has its own, and one past it costs only itself
+# --------------------------------------------------------------------------- #
+
+
+class SleepySource(FakeSource):
+    """A source stuck in code that never checks its deadline (a C call, a DNS lookup)."""
+
+    def __init__(self, name: str, seconds: float, deadline: float) -> None:
+        super().__init__(name, (event("Late"),))
+        self.seconds = seconds
+        self.deadline = deadline
+        self.finished = threading.Event()
+
+    def fetch(self, *, session, now):
+        time.sleep(self.seconds)
+        self.finished.set()
+        return super().fetch(session=session, now=now)
+
+
+def test_a_source_that_ignores_its_deadline_is_abandoned() -> None:
+    stuck = SleepySource("Stuck", seconds=2.0, deadline=0.2)  # grace: half of it
+    fine = FakeSource("Fine", (event("Zumba"),))
+    prev = {"calendar:Stuck": Snapshot(name="calendar:Stuck", kind="calendar",
+                                       data=(event("Old"),), fetched_at=NOW - timedelta(hours=1),
+                                       changed_at=NOW - timedelta(hours=1))}
+    started = time.monotonic()
+    snaps = fetch_all([stuck, fine], prev, session=None, now=NOW)  # type: ignore[arg-type]
+    assert time.monotonic() - started < 0.8  # deadline + grace, not the 2 s it sleeps
+    snap = snaps["calendar:Stuck"]
+    assert snap.last_error == "Stuck: took longer than 0.2 s (cut)" and snap.cut
+    assert snap.data == (event("Old"),) and snap.fetched_at == NOW - timedelta(hours=1)
+    assert snaps["calendar:Fine"].last_error is None
+    # the abandoned fetch ends later; what it brings goes nowhere
+    assert stuck.finished.wait(5)
+    time.sleep(0.1)
+    assert snaps["calendar:Stuck"] is snap and snap.data == (event("Old"),)
+
+
+def test_data_that_come_after_the_deadline_count_as_a_failure() -> None:
+    late = SleepySource("Late", seconds=0.75, deadline=0.6)  # within the grace (0.3 s)
+    snap = fetch_all([late], {}, session=None, now=NOW)["calendar:Late"]  # type: ignore[arg-type]
+    assert late.finished.is_set()  # it did bring its data, late
+    assert snap.last_error == "Late: took longer than 0.6 s (cut)" and snap.data is None
+
+
+def test_the_budget_bounds_the_whole_fetch() -> None:
+    # Two stuck sources with the default 60 s deadline: the budget (as a refresh gives
+    # it) cuts the first, and the rest fail at once, keeping their data.
+    first = SleepySource("First", seconds=3.0, deadline=60)
+    second = SleepySource("Second", seconds=3.0, deadline=60)
+    started = time.monotonic()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("homeboard.sources.DEADLINE_GRACE", 0.2)
+        snaps = fetch_all([first, second], {}, session=None, now=NOW,  # type: ignore[arg-type]
+                          budget=0.5)
+    assert time.monotonic() - started < 1.5
+    assert snaps["calendar:First"].last_error == "First: took longer than 0.5 s (cut)"
+    assert snaps["calendar:Second"].last_error == "Second: no time left in this refresh"
+
+
+def test_a_source_can_check_its_deadline() -> None:
+    seen: list[float] = []
+
+    class Careful(FakeSource):
+        deadline = 0.3
+
+        def fetch(self, *, session, now):
+            while True:  # a long expansion that checks now and then
+                seen.append(time.monotonic())
+                check_deadline()
+                time.sleep(0.05)
+
+    started = time.monotonic()
+    snap = fetch_all([Careful("Careful", ())], {}, session=None, now=NOW)  # type: ignore[arg-type]
+    assert snap["calendar:Careful"].last_error == "Careful: took longer than 0.3 s (cut)"
+    assert 0.3 <= time.monotonic() - started < 0.6
+    check_deadline()  # outside a fetch: nothing to check
+
+
+def test_deadlines_come_from_the_config(tmp_path) -> None:
+    config = write_config(tmp_path, """
+        location: {latitude: 1, longitude: 2}
+        weather: {deadline: 20s}
+        calendars: [{name: A, ics_url: "https://example.org/a.ics", deadline: 2m},
+                    {name: B, ics_url: "https://example.org/b.ics"}]
+    """)
+    assert [deadline_for(s) for s in build_sources(config)] == [20, 120, 60, 60]
+
+
+def test_a_dripping_calendar_no_longer_stops_the_refresh(tmp_path, redis_server,
+                                                         fake_weather) -> None:
+    # The reported case: a calendar that drips a byte at a time held the whole refresh
+    # until refresh_timeout, and nothing was saved or pushed.
+    from boardkit import pushes
+    from boardkit import write_config as board_config
+    from hostile_http import HostileServer
+
+    from homeboard.app import build_app
+    from homeboard.config import load_config
+    from homeboard.service import refresh
+
+    with HostileServer(drip_interval=0.2, max_seconds=20) as hostile:
+        config = load_config(board_config(
+            tmp_path / "config.yaml", redis_url=redis_server.url, weather_url=fake_weather.url,
+            output_dir=tmp_path / "frames", ics_url=hostile.url("/drip"),
+            refresh_timeout="4s", lock_timeout="10s"))
+        app = build_app(config)
+        started = time.monotonic()
+        result = refresh(app)
+        took = time.monotonic() - started
+    assert result.outcome == "pushed", result.record.error
+    assert took < 4  # within refresh_timeout: the calendar was cut at the fetch budget
+    assert len(pushes(tmp_path / "frames")) == 1
+    status = app.store().status(config, app.now())
+    sources = status["sources"]
+    assert sources["weather"]["status"] == "fresh"
+    assert "took longer than" in sources["Family"]["last_error"]
+
+
+def test_homeboard_state_finishes_in_bounded_time(tmp_path) -> None:
+    from hostile_http import HostileServer
+
+    with HostileServer(drip_interval=0.2, max_seconds=30) as hostile:
+        path = tmp_path / "config.yaml"
+        path.write_text(f"""
+weather: {{enabled: false}}
+display: {{driver: mock, output_dir: {tmp_path}}}
+calendars:
+  - {{name: Drip, ics_url: "{hostile.url('/drip')}", deadline: 2s}}
+  - {{name: Fine, ics_url: "{hostile.url('/ok.ics')}"}}
+""")
+        started = time.monotonic()
+        proc = subprocess.run([sys.executable, "-m", "homeboard", "state", "--config", str(path),
+                               "--json"], capture_output=True, text=True, timeout=60,
+                              env={**os.environ, "HOMEBOARD_CONFIG": ""})
+        took = time.monotonic() - started
+    assert proc.returncode == 0, proc.stderr
+    assert took < 2 + 8  # its deadline, plus starting Python
+    sources = json.loads(proc.stdout)["sources"]
+    assert sources["Drip"]["last_error"] == "Drip: took longer than 2 s (cut)"
+    assert sources["Drip"]["cut"] is True
+    assert sources["Fine"]["last_error"] is None
+
+
+def test_each_kind_of_source_has_its_caps(tmp_path) -> None:
+    from homeboard.sources.base import CALENDAR_LIMITS, WEATHER_LIMITS, limits_for
+
+    config = write_config(tmp_path, """
+        location: {latitude: 1, longitude: 2}
+        calendars: [{name: A, ics_url: "https://example.org/a.ics"}]
+    """)
+    weather, calendar, _special = build_sources(config)
+    assert limits_for(weather) == WEATHER_LIMITS and WEATHER_LIMITS.body <= 8 * 1024 * 1024
+    assert limits_for(calendar) == CALENDAR_LIMITS
+    # a whole-history export (24 MB seen in the wild) still fits
+    assert min(CALENDAR_LIMITS.wire, CALENDAR_LIMITS.body) >= 24 * 1024 * 1024

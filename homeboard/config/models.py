@@ -187,6 +187,11 @@ class WeatherConfig:
         doc="Network timeout of one request.",
         checks=[within(timedelta(seconds=1), timedelta(minutes=5))],
     )
+    deadline: timedelta = setting(
+        timedelta(seconds=60),
+        doc="Longest one fetch may take, all requests included; then it fails alone.",
+        checks=[at_least(timedelta(seconds=1))],
+    )
     enabled: bool = setting(True, doc="false hides the weather (as does `weather: null`).")
 
     _secret_keys: ClassVar[Mapping[str, str]] = {"api_key": "api_key_file"}
@@ -286,6 +291,11 @@ class CalendarConfig:
         timedelta(seconds=15),
         doc="Network timeout of one request.",
         checks=[within(timedelta(seconds=1), timedelta(minutes=5))],
+    )
+    deadline: timedelta = setting(
+        timedelta(seconds=60),
+        doc="Longest one fetch may take, reading and parsing included; then it fails alone.",
+        checks=[at_least(timedelta(seconds=1))],
     )
     ics_url: str | None = setting(
         None,

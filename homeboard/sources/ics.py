@@ -18,7 +18,7 @@ import requests
 from homeboard.errors import SourceError
 from homeboard.model import CalendarEvent, SourceKind, calendar_source
 from homeboard.sources import http
-from homeboard.sources.base import read_secret
+from homeboard.sources.base import CALENDAR_LIMITS, read_local_file, read_secret
 from homeboard.sources.events import events_from_ics, window_for
 
 if TYPE_CHECKING:
@@ -47,6 +47,7 @@ class ICSSource:
     """A calendar read from an iCalendar file."""
 
     kind: SourceKind = "calendar"
+    limits = CALENDAR_LIMITS
 
     def __init__(
         self,
@@ -92,14 +93,11 @@ class ICSSource:
                                window=window_for(now, self.tz, self.days))
 
     def _load(self, session: requests.Session) -> bytes:
+        """The calendar's bytes as UTF-8, within its byte caps (see ``base.Limits``)."""
         path = local_path(self.url)
         if path is not None:
-            try:
-                return path.read_bytes()
-            except OSError as exc:
-                raise SourceError(
-                    f"cannot read the calendar file ({exc.strerror or type(exc).__name__})"
-                ) from None
+            data = read_local_file(path, "the calendar file", limit=self.limits.body)
+            return http.to_utf8(data)
         scheme = urlsplit(self.url).scheme.lower()
         if scheme not in ("http", "https"):
             raise SourceError(f"unsupported address scheme {scheme!r}")
@@ -109,7 +107,7 @@ class ICSSource:
         resp = http.get(session, self.url, timeout=self.timeout, auth=auth,
                         headers={"Accept": "text/calendar, */*;q=0.5"},
                         secrets=(password, self.url))
-        return resp.content
+        return http.to_utf8(resp.content, http.charset_of(resp))
 
 
 __all__ = ["ICSSource", "local_path", "normalise_url"]
