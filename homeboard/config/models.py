@@ -190,7 +190,7 @@ class WeatherConfig:
     deadline: timedelta = setting(
         timedelta(seconds=60),
         doc="Longest one fetch may take, all requests included; then it fails alone.",
-        checks=[at_least(timedelta(seconds=1))],
+        checks=[within(timedelta(seconds=1), timedelta(minutes=10))],
     )
     enabled: bool = setting(True, doc="false hides the weather (as does `weather: null`).")
 
@@ -295,7 +295,7 @@ class CalendarConfig:
     deadline: timedelta = setting(
         timedelta(seconds=60),
         doc="Longest one fetch may take, reading and parsing included; then it fails alone.",
-        checks=[at_least(timedelta(seconds=1))],
+        checks=[within(timedelta(seconds=1), timedelta(minutes=10))],
     )
     ics_url: str | None = setting(
         None,
