@@ -18,12 +18,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import requests
 
 from homeboard.errors import SourceError, SourceLimitExceeded
-from homeboard.model import Snapshot
+from homeboard.model import Snapshot, SourceData
 from homeboard.sources.base import Source
 
 if TYPE_CHECKING:
@@ -120,10 +120,12 @@ def fetch_one(
     from homeboard.sources.http import redact
 
     cut = False
+    partial = None
     try:
         data = source.fetch(session=session, now=now)
     except SourceError as exc:
         cut = isinstance(exc, SourceLimitExceeded)
+        partial = exc.partial if isinstance(exc, SourceLimitExceeded) else None
         reason = redact(str(exc).strip() or "failed")
     except Exception as exc:  # a bug or a library surprise must not take the board down
         reason = f"unexpected error ({type(exc).__name__})"
@@ -139,6 +141,17 @@ def fetch_one(
                         changed_at=changed_at, last_error=None, attempted_at=now)
 
     message = f"{source.label}: {reason}"
+    if partial is not None:
+        # Cut to what the board can show (e.g. the events a day can list): that is
+        # fresh data, and the frame says it was cut.
+        if prev is None or prev.last_error != message:
+            log.warning("%s cut: %s", source.name, reason)
+        changed_at = now
+        if prev is not None and prev.data == partial and prev.changed_at is not None:
+            changed_at = prev.changed_at
+        return Snapshot(name=source.name, kind=source.kind, data=cast(SourceData, partial),
+                        fetched_at=now, changed_at=changed_at, last_error=message,
+                        attempted_at=now, cut=True)
     # Logged once: a failure that goes on with the same reason is not repeated as a
     # warning every refresh (it stays visible in `homeboard status` and on the frame).
     repeated = prev is not None and prev.last_error == message

@@ -19,7 +19,7 @@ from homeboard.errors import SourceError
 from homeboard.model import CalendarEvent, SourceKind, calendar_source
 from homeboard.sources import http
 from homeboard.sources.base import read_secret
-from homeboard.sources.events import events_from_ics, window_for
+from homeboard.sources.events import DEFAULT_LIMITS, Limits, events_from_ics, window_for
 
 if TYPE_CHECKING:
     from homeboard.config import CalendarConfig, Config
@@ -71,6 +71,7 @@ class ICSSource:
         self.password_file = password_file
         self.timeout = http.timeouts(timeout, default=20.0)
         self.refresh = refresh
+        self.limits: Limits = DEFAULT_LIMITS  # what one fetch may cost (see events.Limits)
 
     @classmethod
     def from_config(cls, cal: CalendarConfig, config: Config) -> ICSSource:
@@ -86,10 +87,15 @@ class ICSSource:
         return f"ICSSource({self.calendar!r}, {http.redact_url(self.url)!r})"
 
     def fetch(self, *, session: requests.Session, now: datetime) -> tuple[CalendarEvent, ...]:
-        """The calendar's events on the board's days."""
+        """The calendar's events on the board's days, within ``self.limits``.
+
+        Past a limit of time or expansion this raises SourceLimitExceeded (the last good
+        events stay); a day with more events than it can list keeps its first ones and
+        the calendar is said to be cut (see ``events.keep_drawable``).
+        """
         data = self._load(session)
         return events_from_ics(data, calendar=self.calendar,
-                               window=window_for(now, self.tz, self.days))
+                               window=window_for(now, self.tz, self.days), limits=self.limits)
 
     def _load(self, session: requests.Session) -> bytes:
         path = local_path(self.url)
