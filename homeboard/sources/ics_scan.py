@@ -93,15 +93,16 @@ def _date_of(prop: bytes, text: bytes) -> date | None:
 
 
 def _local_start(text: bytes, floating: tzinfo, board: tzinfo) -> int | None:
-    """The event's start as seconds since 0001-01-01 on the board's wall clock (a close
-    guess: an unknown zone is read as the calendar's); all-day events sort first."""
+    """The event's start on the board's wall clock, as twice the seconds since 0001-01-01
+    plus one for a timed event (so that all-day events sort first in their day). A close
+    guess: a zone the scan cannot resolve is read as the calendar's."""
     match = _START_RE.search(text)
     if match is None:
         return None
     try:
         day = date(int(match[2]), int(match[3]), int(match[4]))
         if match[5] is None:
-            return day.toordinal() * 86400 - 1
+            return day.toordinal() * 86400 * 2
         wall = datetime(day.year, day.month, day.day, int(match[5]), int(match[6]),
                         min(int(match[7]), 59))
     except ValueError:
@@ -113,7 +114,8 @@ def _local_start(text: bytes, floating: tzinfo, board: tzinfo) -> int | None:
         named = zone_named(tzid[1].decode("utf-8", "replace")) if tzid else None
         zone = named or floating
     local = wall.replace(tzinfo=zone).astimezone(board)
-    return local.toordinal() * 86400 + local.hour * 3600 + local.minute * 60 + local.second
+    seconds = local.toordinal() * 86400 + local.hour * 3600 + local.minute * 60 + local.second
+    return seconds * 2 + 1
 
 
 def prefilter(
@@ -184,7 +186,7 @@ def prefilter(
         earliest = window.first.toordinal()
         for i, kind in enumerate(state):
             if kind == 3 and uids[i] not in recurring:
-                day = max(keys[i] // 86400, earliest - 1)
+                day = max(keys[i] // (2 * 86400), earliest - 1)
                 by_day.setdefault(day, []).append((keys[i], i))
         room = per_day * SELECT_MARGIN
         for rows in by_day.values():
