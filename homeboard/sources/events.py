@@ -356,13 +356,25 @@ def _rule_steps(rule: Any, start: date | datetime, until: datetime) -> int:
     return min(steps, int(count)) if count else steps
 
 
-def repair_rules(cal: Any, window: Window, budget: Budget) -> None:
-    """Mend what the libraries get wrong in the VEVENTs' RRULEs, and refuse runaway rules.
+def _drop_end_before_start(component: Any) -> None:
+    if component.get("DTEND") is None:
+        return
+    try:
+        backwards = component.decoded("DTEND") < component.decoded("DTSTART")
+    except Exception:  # no DTSTART, unreadable dates, a date against a time: leave it
+        return
+    if backwards:
+        del component["DTEND"]
 
-    A too-large COUNT is read as the largest one; an all-day series' UTC UNTIL becomes
-    the calendar's local date. A series whose rules would take more than
-    ``Limits.rule_steps`` to expand up to the window's end raises SourceLimitExceeded
-    before any work is done (dateutil cannot be stopped midway).
+
+def repair_events(cal: Any, window: Window, budget: Budget) -> None:
+    """Mend what the libraries get wrong in the VEVENTs, and refuse runaway rules.
+
+    An end before the start is dropped: the event starts when DTSTART says (the
+    library would swap the two). A too-large COUNT is read as the largest one; an
+    all-day series' UTC UNTIL becomes the calendar's local date. A series whose rules
+    would take more than ``Limits.rule_steps`` to expand up to the window's end raises
+    SourceLimitExceeded before any work is done (dateutil cannot be stopped midway).
     """
     from icalendar.prop import vRecur
 
@@ -370,7 +382,10 @@ def repair_rules(cal: Any, window: Window, budget: Budget) -> None:
     query_end = window.end + QUERY_MARGIN
     steps = 0
     for component in cal.subcomponents:
-        if component.name != "VEVENT" or component.get("RRULE") is None:
+        if component.name != "VEVENT":
+            continue
+        _drop_end_before_start(component)
+        if component.get("RRULE") is None:
             continue
         before = _rules_of(component)
         rules = [_parsed_rule(rule) for rule in before]
@@ -422,7 +437,7 @@ def expand_ics(
     except Exception as exc:  # icalendar raises ValueError and friends on broken input
         raise SourceError(f"malformed iCalendar data ({type(exc).__name__})") from None
     budget.check_time()
-    repair_rules(cal, window, budget)
+    repair_events(cal, window, budget)
     events = _expand(cal, calendar, window, budget)
     return events, cut.dropped
 
@@ -539,5 +554,5 @@ __all__ = [
     "Prefiltered",
     "Window", "calendar_zone", "component_to_event", "events_from_components",
     "events_from_ics", "expand_ics", "keep_drawable", "looks_like_icalendar", "prefilter",
-    "repair_rules", "sort_key", "sorted_events", "window_for",
+    "repair_events", "sort_key", "sorted_events", "window_for",
 ]
