@@ -42,7 +42,7 @@ class Limits:
     """What one calendar feed may cost on a Pi Zero (150 MB MemoryMax, a slow core)."""
 
     instances: int = 5_000  # occurrences expanded on the board's days (plus margins)
-    rule_steps: int = 50_000  # estimated recurrence-rule steps up to the window's end
+    rule_steps: int = 50_000  # estimated steps of one recurrence rule up to the window's end
     components: int = 5_000  # VEVENTs parsed after the date prefilter
     seconds: float = 30.0  # reading and expanding one feed
     per_day: int = 50  # events kept per day: more can never be drawn
@@ -380,7 +380,6 @@ def repair_events(cal: Any, window: Window, budget: Budget) -> None:
 
     zone: tzinfo | None = None
     query_end = window.end + QUERY_MARGIN
-    steps = 0
     for component in cal.subcomponents:
         if component.name != "VEVENT":
             continue
@@ -400,8 +399,10 @@ def repair_events(cal: Any, window: Window, budget: Budget) -> None:
                      for r in rules]
         if any(new is not old for new, old in zip(rules, before, strict=True)):
             component["RRULE"] = rules if len(rules) > 1 else rules[0]
-        if isinstance(start, date):
-            steps += sum(_rule_steps(r, start, query_end) for r in rules if isinstance(r, vRecur))
+        if not isinstance(start, date):
+            continue
+        steps = max((_rule_steps(r, start, query_end) for r in rules if isinstance(r, vRecur)),
+                    default=0)
         if steps > budget.limits.rule_steps:
             raise SourceLimitExceeded(
                 "a repeating event repeats too often to expand; calendar cut")
