@@ -30,8 +30,12 @@ from zoneinfo import ZoneInfo
 
 LA = ZoneInfo("America/Los_Angeles")
 NOW = datetime(2025, 1, 20, 9, 0, tzinfo=LA)
-HEAD = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//bench//EN",
-        "X-WR-TIMEZONE:America/Los_Angeles"]
+HEAD = [
+    "BEGIN:VCALENDAR",
+    "VERSION:2.0",
+    "PRODID:-//bench//EN",
+    "X-WR-TIMEZONE:America/Los_Angeles",
+]
 CHILD_TIMEOUT = 900.0
 
 
@@ -40,14 +44,29 @@ def _feed(lines: list[str]) -> bytes:
 
 
 def _event(uid: str, start: str, end: str, title: str, *extra: str) -> list[str]:
-    return ["BEGIN:VEVENT", f"UID:{uid}", "DTSTAMP:20250101T000000Z", f"DTSTART:{start}",
-            f"DTEND:{end}", f"SUMMARY:{title}", *extra, "END:VEVENT"]
+    return [
+        "BEGIN:VEVENT",
+        f"UID:{uid}",
+        "DTSTAMP:20250101T000000Z",
+        f"DTSTART:{start}",
+        f"DTEND:{end}",
+        f"SUMMARY:{title}",
+        *extra,
+        "END:VEVENT",
+    ]
 
 
 def secondly() -> bytes:
     """One event every ten seconds."""
-    return _feed(_event("tick@bench", "20250119T000000", "20250119T000005", "Tick",
-                        "RRULE:FREQ=SECONDLY;INTERVAL=10"))
+    return _feed(
+        _event(
+            "tick@bench",
+            "20250119T000000",
+            "20250119T000005",
+            "Tick",
+            "RRULE:FREQ=SECONDLY;INTERVAL=10",
+        )
+    )
 
 
 def history24() -> bytes:
@@ -59,14 +78,23 @@ def history24() -> bytes:
     while size < 24 * 1024 * 1024:
         day = first + timedelta(days=i // 8)
         hour = 8 + i % 8
-        block = _event(f"hist-{i}@bench", f"{day:%Y%m%d}T{hour:02d}0000",
-                       f"{day:%Y%m%d}T{hour:02d}4500", f"History {i}", pad)
+        block = _event(
+            f"hist-{i}@bench",
+            f"{day:%Y%m%d}T{hour:02d}0000",
+            f"{day:%Y%m%d}T{hour:02d}4500",
+            f"History {i}",
+            pad,
+        )
         lines += block
         size += sum(len(line) + 2 for line in block)
         i += 1
     for k in range(6):  # a few on the board's days
-        lines += _event(f"now-{k}@bench", f"202501{20 + k % 4}T1{k}0000",
-                        f"202501{20 + k % 4}T1{k}3000", f"This week {k}")
+        lines += _event(
+            f"now-{k}@bench",
+            f"202501{20 + k % 4}T1{k}0000",
+            f"202501{20 + k % 4}T1{k}3000",
+            f"This week {k}",
+        )
     return _feed(lines)
 
 
@@ -77,19 +105,34 @@ def window100k() -> bytes:
         day = date(2025, 1, 20) + timedelta(days=i % 4)
         minute = (i // 4) % 1380
         start = datetime.combine(day, datetime.min.time()) + timedelta(minutes=minute)
-        lines += _event(f"busy-{i}@bench", f"{start:%Y%m%dT%H%M%S}",
-                        f"{start + timedelta(minutes=30):%Y%m%dT%H%M%S}", f"Busy {i}")
+        lines += _event(
+            f"busy-{i}@bench",
+            f"{start:%Y%m%dT%H%M%S}",
+            f"{start + timedelta(minutes=30):%Y%m%dT%H%M%S}",
+            f"Busy {i}",
+        )
     return _feed(lines)
 
 
 def hugecount() -> bytes:
     """A daily series that is practically endless, begun five years ago."""
-    return _feed(_event("daily@bench", "20200101T070000", "20200101T073000", "Feed the cat",
-                        "RRULE:FREQ=DAILY;COUNT=10000000000"))
+    return _feed(
+        _event(
+            "daily@bench",
+            "20200101T070000",
+            "20200101T073000",
+            "Feed the cat",
+            "RRULE:FREQ=DAILY;COUNT=10000000000",
+        )
+    )
 
 
-CASES = {"secondly": secondly, "history24": history24, "window100k": window100k,
-         "hugecount": hugecount}
+CASES = {
+    "secondly": secondly,
+    "history24": history24,
+    "window100k": window100k,
+    "hugecount": hugecount,
+}
 
 
 def peak_rss_mb() -> float:
@@ -145,10 +188,17 @@ def main(names: list[str]) -> None:
             subprocess.run([sys.executable, __file__, "--make", name, str(path)], check=True)
             size = path.stat().st_size
             try:
-                done = subprocess.run([sys.executable, __file__, "--child", str(path)],
-                                      capture_output=True, text=True, timeout=CHILD_TIMEOUT)
-                result = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else (
-                    json.dumps({"outcome": f"crashed: {done.stderr.strip()[-300:]}"}))
+                done = subprocess.run(
+                    [sys.executable, __file__, "--child", str(path)],
+                    capture_output=True,
+                    text=True,
+                    timeout=CHILD_TIMEOUT,
+                )
+                result = (
+                    done.stdout.strip().splitlines()[-1]
+                    if done.stdout.strip()
+                    else (json.dumps({"outcome": f"crashed: {done.stderr.strip()[-300:]}"}))
+                )
             except subprocess.TimeoutExpired:
                 result = json.dumps({"outcome": f"still running after {CHILD_TIMEOUT:.0f} s"})
             print(f"{name:11} {size / 1e6:5.1f} MB  {result}", flush=True)

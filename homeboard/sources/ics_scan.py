@@ -46,8 +46,8 @@ _RECURRING_RE = re.compile(rb"^(?:RRULE|RDATE|EXDATE|EXRULE|RECURRENCE-ID)[;:]",
 _UID_RE = re.compile(rb"^UID[;:](?:[^:\r\n]*:)?([^\r\n]*)", re.M | re.I)
 _DURATION_RE = re.compile(rb"^DURATION[;:]", re.M | re.I)
 _START_RE = re.compile(
-    rb"^DTSTART((?:;[^:\r\n]*)?):(\d{4})(\d{2})(\d{2})(?:T(\d{2})(\d{2})(\d{2})(Z?))?",
-    re.M | re.I)
+    rb"^DTSTART((?:;[^:\r\n]*)?):(\d{4})(\d{2})(\d{2})(?:T(\d{2})(\d{2})(\d{2})(Z?))?", re.M | re.I
+)
 _TZID_RE = re.compile(rb";TZID=\"?([^;:\"]+)", re.I)
 _XWR_RE = re.compile(rb"^X-WR-TIMEZONE[;:](?:[^:\r\n]*:)?([^\r\n]+)", re.M | re.I)
 
@@ -103,8 +103,9 @@ def _local_start(text: bytes, floating: tzinfo, board: tzinfo) -> int | None:
         day = date(int(match[2]), int(match[3]), int(match[4]))
         if match[5] is None:
             return day.toordinal() * 86400 * 2
-        wall = datetime(day.year, day.month, day.day, int(match[5]), int(match[6]),
-                        min(int(match[7]), 59))
+        wall = datetime(
+            day.year, day.month, day.day, int(match[5]), int(match[6]), min(int(match[7]), 59)
+        )
     except ValueError:
         return None
     if match[8]:
@@ -136,10 +137,12 @@ def prefilter(
         return Prefiltered(data, len(_ANY_VEVENT_RE.findall(data)))
     first = window.first - PREFILTER_SLACK
     after = window.after + PREFILTER_SLACK
-    header_zone = _XWR_RE.search(data[: data.find(b"BEGIN:VEVENT") if b"BEGIN:VEVENT" in data
-                                      else len(data)])
-    floating = (zone_named(header_zone[1].decode("utf-8", "replace")) if header_zone else None
-                ) or window.tz
+    header_zone = _XWR_RE.search(
+        data[: data.find(b"BEGIN:VEVENT") if b"BEGIN:VEVENT" in data else len(data)]
+    )
+    floating = (
+        zone_named(header_zone[1].decode("utf-8", "replace")) if header_zone else None
+    ) or window.tz
     # One row per VEVENT: offsets, hash of its UID, and what the scan read.
     starts, ends, uids = array("q"), array("q"), array("q")
     state = array("b")  # 0 keep, 1 outside, 2 recurring, 3 one-off on the board's days
@@ -167,8 +170,11 @@ def prefilter(
             state.append(0)
             continue
         end = _date_of(b"DTEND", text)
-        outside = start > after or (end is not None and end < first) or (
-            end is None and _DURATION_RE.search(text) is None and start < first)
+        outside = (
+            start > after
+            or (end is not None and end < first)
+            or (end is None and _DURATION_RE.search(text) is None and start < first)
+        )
         if outside:
             state.append(1)
             continue
@@ -199,7 +205,7 @@ def prefilter(
     kept = 0
     for i, kind in enumerate(state):
         if (kind == 1 and uids[i] not in recurring) or i in drop:
-            out.append(data[last:starts[i]])
+            out.append(data[last : starts[i]])
             last = ends[i]
         else:
             kept += 1
