@@ -42,9 +42,11 @@ _CHECK_EVERY = 2048  # blocks between two deadline checks
 _VEVENT_RE = re.compile(rb"BEGIN:VEVENT\r?\n.*?END:VEVENT[^\n]*\n?", re.S | re.I)
 _ANY_VEVENT_RE = re.compile(rb"^BEGIN:VEVENT", re.M | re.I)
 _UNFOLD_RE = re.compile(rb"\r?\n[ \t]")
-_RECURRING_RE = re.compile(rb"^(?:RRULE|RDATE|EXDATE|EXRULE|RECURRENCE-ID)[;:]", re.M | re.I)
-_UID_RE = re.compile(rb"^UID[;:](?:[^:\r\n]*:)?([^\r\n]*)", re.M | re.I)
-_DURATION_RE = re.compile(rb"^DURATION[;:]", re.M | re.I)
+_PROP_RE = re.compile(
+    rb"^(UID|DTSTART|DTEND|DURATION|RRULE|RDATE|EXDATE|EXRULE|RECURRENCE-ID)([;:][^\r\n]*)",
+    re.M | re.I,
+)
+_RECURRING = {b"RRULE", b"RDATE", b"EXDATE", b"EXRULE", b"RECURRENCE-ID"}
 _START_RE = re.compile(
     rb"^DTSTART((?:;[^:\r\n]*)?):(\d{4})(\d{2})(\d{2})(?:T(\d{2})(\d{2})(\d{2})(Z?))?", re.M | re.I
 )
@@ -82,8 +84,13 @@ def zone_named(name: str) -> tzinfo | None:
         return None
 
 
-def _date_of(prop: bytes, text: bytes) -> date | None:
-    match = re.search(rb"^" + prop + rb"(?:;[^:\r\n]*)?:(\d{4})(\d{2})(\d{2})", text, re.M | re.I)
+_DATE_RES = {
+    prop: re.compile(rb"^" + prop + rb"(?:;[^:\r\n]*)?:(\d{4})(\d{2})(\d{2})", re.M | re.I)
+    for prop in (b"DTSTART", b"DTEND")
+}
+
+
+def _date_of(match: re.Match[bytes] | None) -> date | None:
     if match is None:
         return None
     try:
@@ -92,11 +99,60 @@ def _date_of(prop: bytes, text: bytes) -> date | None:
         return None
 
 
-def _local_start(text: bytes, floating: tzinfo, board: tzinfo) -> int | None:
+def _continues(buf: bytes, end_of_line: int) -> bool:
+    """True if the line ending at ``end_of_line`` goes on in a folded continuation line."""
+    after = buf[end_of_line : end_of_line + 3]
+    return after[:2] in (b"\n ", b"\n\t") or after in (b"\r\n ", b"\r\n\t")
+
+
+@dataclass(frozen=True)
+class _Read:
+    """What the scan reads of one VEVENT."""
+
+    uid: int | None  # hash of the UID
+    recurring: bool
+    start: date | None
+    end: date | None
+    duration: bool
+    dtstart: re.Match[bytes] | None
+
+
+def _read(buf: bytes, pos: int, end: int) -> _Read | None:
+    """The VEVENT in ``buf[pos:end]``, read in place (one regex pass over its property
+    names); None if a line it needs is folded."""
+    uid: int | None = None
+    recurring = duration = False
+    start = stop = dtstart = None
+    seen_uid = False
+    for prop in _PROP_RE.finditer(buf, pos, end):
+        name = prop[1].upper()
+        if name in _RECURRING:
+            recurring = True
+        elif name == b"DURATION":
+            duration = True
+        elif name == b"UID" and not seen_uid:
+            seen_uid = True
+            if _continues(buf, prop.end()):
+                return None
+            rest = prop[2]
+            value = rest.split(b":", 1)[1] if rest[:1] == b";" and b":" in rest else rest[1:]
+            uid = hash(value.strip())
+        elif name == b"DTSTART" and dtstart is None:
+            if _continues(buf, prop.end()):
+                return None
+            dtstart = _START_RE.match(buf, prop.start())
+            start = _date_of(_DATE_RES[b"DTSTART"].match(buf, prop.start()))
+        elif name == b"DTEND" and stop is None:
+            if _continues(buf, prop.end()):
+                return None
+            stop = _date_of(_DATE_RES[b"DTEND"].match(buf, prop.start()))
+    return _Read(uid, recurring, start, stop, duration, dtstart)
+
+
+def _local_start(match: re.Match[bytes] | None, floating: tzinfo, board: tzinfo) -> int | None:
     """The event's start on the board's wall clock, as twice the seconds since 0001-01-01
     plus one for a timed event (so that all-day events sort first in their day). A close
     guess: a zone the scan cannot resolve is read as the calendar's."""
-    match = _START_RE.search(text)
     if match is None:
         return None
     try:
@@ -151,34 +207,32 @@ def prefilter(
     for n, block in enumerate(_VEVENT_RE.finditer(data)):
         if check is not None and n % _CHECK_EVERY == 0:
             check()
-        text = block.group(0)
-        if b"\n " in text or b"\n\t" in text:
-            text = _UNFOLD_RE.sub(b"", text)
-        uid_match = _UID_RE.search(text)
-        uid = hash(uid_match.group(1).strip()) if uid_match else None
+        read = _read(data, block.start(), block.end())
+        if read is None:  # a line it needs is folded: read an unfolded copy
+            text = _UNFOLD_RE.sub(b"", block.group(0))
+            read = _read(text, 0, len(text))
+            assert read is not None
         starts.append(block.start())
         ends.append(block.end())
-        uids.append(uid or 0)
+        uids.append(read.uid or 0)
         keys.append(0)
-        if _RECURRING_RE.search(text):
+        if read.recurring:
             state.append(2)
-            if uid is not None:
-                recurring.add(uid)
+            if read.uid is not None:
+                recurring.add(read.uid)
             continue
-        start = _date_of(b"DTSTART", text)
-        if uid is None or start is None:
+        if read.uid is None or read.start is None:
             state.append(0)
             continue
-        end = _date_of(b"DTEND", text)
         outside = (
-            start > after
-            or (end is not None and end < first)
-            or (end is None and _DURATION_RE.search(text) is None and start < first)
+            read.start > after
+            or (read.end is not None and read.end < first)
+            or (read.end is None and not read.duration and read.start < first)
         )
         if outside:
             state.append(1)
             continue
-        key = _local_start(text, floating, window.tz) if per_day is not None else None
+        key = _local_start(read.dtstart, floating, window.tz) if per_day is not None else None
         if key is None:
             state.append(0)
             continue
