@@ -10,6 +10,7 @@ the size of the snapshot as JSON (what Redis stores; the store refuses 32 MB).
 
 Cases (the board: America/Los_Angeles, 4 days, now 2025-01-20 09:00):
   secondly    one event, FREQ=SECONDLY;INTERVAL=10 from the day before
+  minutely    one event, FREQ=MINUTELY from the day before
   history24   a 24 MB feed of past one-off events (2012 on), a few in the window
   window100k  100,000 one-off events on the board's days
   hugecount   a daily series with COUNT=10000000000 (past RFC 5545's integers), begun in 2020
@@ -65,6 +66,15 @@ def secondly() -> bytes:
             "20250119T000005",
             "Tick",
             "RRULE:FREQ=SECONDLY;INTERVAL=10",
+        )
+    )
+
+
+def minutely() -> bytes:
+    """One event every minute: few rule steps, but thousands of occurrences on the board."""
+    return _feed(
+        _event(
+            "minute@bench", "20250119T000000", "20250119T000030", "Minute", "RRULE:FREQ=MINUTELY"
         )
     )
 
@@ -129,6 +139,7 @@ def hugecount() -> bytes:
 
 CASES = {
     "secondly": secondly,
+    "minutely": minutely,
     "history24": history24,
     "window100k": window100k,
     "hugecount": hugecount,
