@@ -530,30 +530,9 @@ def events_from_ics(
     return keep_drawable(events, window, per_day=limits.per_day, dropped=dropped)
 
 
-def events_from_components(
-    components: Iterable[Any], *, calendar: str, window: Window
-) -> tuple[CalendarEvent, ...]:
-    """VEVENT occurrences → the CalendarEvents within the window, sorted, without duplicates."""
-    out: dict[tuple[str, str, object, object], CalendarEvent] = {}
-    skipped = 0
-    for component in components:
-        try:
-            event = component_to_event(component, calendar=calendar, tz=window.tz)
-        except Exception:  # one unreadable event must not hide the rest of the calendar
-            skipped += 1
-            continue
-        if event is None or not window.keeps(event):
-            continue
-        out.setdefault((event.uid, event.title, event.start, event.end), event)
-    if skipped:
-        log.info("%s: skipped %d unreadable event(s)", calendar, skipped)
-    return sorted_events(out.values(), window.tz)
-
-
 __all__ = [
     "DEFAULT_LIMITS", "MAX_COUNT", "PREFILTER_MIN_BYTES", "QUERY_MARGIN", "Budget", "Limits",
-    "Prefiltered",
-    "Window", "calendar_zone", "component_to_event", "events_from_components",
-    "events_from_ics", "expand_ics", "keep_drawable", "looks_like_icalendar", "prefilter",
-    "repair_events", "sort_key", "sorted_events", "window_for",
+    "Prefiltered", "Window", "calendar_zone", "component_to_event", "events_from_ics",
+    "expand_ics", "keep_drawable", "looks_like_icalendar", "prefilter", "repair_events",
+    "sort_key", "sorted_events", "window_for",
 ]
