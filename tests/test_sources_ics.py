@@ -650,3 +650,26 @@ def test_a_zero_length_event_at_midnight_is_shown(tmp_path) -> None:
     assert "Payday" not in days[date(2025, 1, 20)]
     monday = state.days[0].events[0]
     assert monday.start == midnight and not monday.ended
+
+
+def test_a_fast_rule_that_ended_long_ago_costs_nothing(tmp_path) -> None:
+    # FREQ=SECONDLY is only a runaway when it runs up to the board's days.
+    feed = _calendar(
+        _vevent("old-ticks", "DTSTART:20190101T000000", "DTEND:20190101T000001",
+                "RRULE:FREQ=SECONDLY;UNTIL=20190101T000500", title="Old ticks"),
+        _vevent("dentist", "DTSTART:20250121T100000", "DTEND:20250121T110000",
+                title="Dentist"))
+    assert [e.title for e in _fetch(tmp_path, feed)] == ["Dentist"]
+
+
+def test_too_many_events_to_parse_is_cut_before_parsing() -> None:
+    from homeboard.sources import events as ev
+
+    feed = _calendar(*(_vevent(f"weekly-{i}", f"DTSTART:20240101T{i % 24:02d}{i // 24:02d}00",
+                               "DURATION:PT1H", "RRULE:FREQ=WEEKLY", title=f"Weekly {i}")
+                       for i in range(30)))
+    window = ev.window_for(NOW, LA, 4)
+    assert {e.title for e in ev.events_from_ics(feed, calendar="F", window=window)} == {
+        f"Weekly {i}" for i in range(30)}  # every Monday series shows
+    with pytest.raises(SourceLimitExceeded, match="more than 20 events to read"):
+        ev.events_from_ics(feed, calendar="F", window=window, limits=ev.Limits(components=20))

@@ -334,6 +334,11 @@ def calendar_zone(cal: Any, fallback: tzinfo) -> tzinfo:
     return fallback
 
 
+def _aware(value: date | datetime, tz: tzinfo | None) -> datetime:
+    moment = value if isinstance(value, datetime) else datetime.combine(value, time(0))
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=tz)
+
+
 def _rule_steps(rule: Any, start: date | datetime, until: datetime) -> int:
     """An upper bound on the steps dateutil takes to expand ``rule`` from ``start`` to ``until``."""
     freq = str((rule.get("FREQ") or [""])[0]).upper()
@@ -341,10 +346,10 @@ def _rule_steps(rule: Any, start: date | datetime, until: datetime) -> int:
     if unit is None:
         return 0
     interval = max(int((rule.get("INTERVAL") or [1])[0] or 1), 1)
-    begin = start if isinstance(start, datetime) else datetime.combine(start, time(0))
-    if begin.tzinfo is None:
-        begin = begin.replace(tzinfo=until.tzinfo)
-    span = (until - begin).total_seconds()
+    ends = rule.get("UNTIL")
+    if ends:  # a series that ended earlier stops there
+        until = min(until, _aware(ends[0] if isinstance(ends, list) else ends, until.tzinfo))
+    span = (until - _aware(start, until.tzinfo)).total_seconds()
     if span <= 0:
         return 1
     steps = int(span // (unit * interval)) + 1
