@@ -63,16 +63,19 @@ class Budget:
     ) -> None:
         self.limits = limits
         self._now = now
-        own = now() + limits.seconds
+        started = now()
         # A deadline from the caller (the source's own wall-clock budget) wins if earlier.
-        self.deadline = own if deadline is None else min(own, deadline)
+        self.deadline = started + limits.seconds
+        if deadline is not None:
+            self.deadline = min(self.deadline, deadline)
+        self._allowed = max(self.deadline - started, 0.0)
         self.instances = 0
 
     def check_time(self) -> None:
         """Raise SourceLimitExceeded once the feed has taken longer than it may."""
         if self._now() > self.deadline:
             raise SourceLimitExceeded(
-                f"took longer than {self.limits.seconds:.0f} s to read; calendar cut")
+                f"took longer than {self._allowed:.0f} s to read; calendar cut")
 
     def spend(self, instances: int = 1) -> None:
         """Count ``instances`` more occurrences; raise past the limit or the deadline."""
