@@ -117,6 +117,9 @@ class _Read:
     dtstart: re.Match[bytes] | None
 
 
+_UNREADABLE = _Read(uid=None, recurring=False, start=None, end=None, duration=False, dtstart=None)
+
+
 def _read(buf: bytes, pos: int, end: int) -> _Read | None:
     """The VEVENT in ``buf[pos:end]``, read in place (one regex pass over its property
     names); None if a line it needs is folded."""
@@ -210,8 +213,7 @@ def prefilter(
         read = _read(data, block.start(), block.end())
         if read is None:  # a line it needs is folded: read an unfolded copy
             text = _UNFOLD_RE.sub(b"", block.group(0))
-            read = _read(text, 0, len(text))
-            assert read is not None
+            read = _read(text, 0, len(text)) or _UNREADABLE
         starts.append(block.start())
         ends.append(block.end())
         uids.append(read.uid or 0)
