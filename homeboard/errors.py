@@ -34,8 +34,14 @@ class SourceError(HomeboardError):
 class SourceLimitExceeded(SourceError):
     """A source's answer went past one of its caps (bytes, time, instances) and was cut.
 
-    Its last good data is kept, and the frame says that the source was cut.
+    Its last good data is kept, and the frame says that the source was cut. With
+    ``partial`` (what could be kept within the caps, e.g. the events a day can show)
+    that is the source's new data instead, and the frame still says it was cut.
     """
+
+    def __init__(self, message: str, *, partial: object | None = None) -> None:
+        super().__init__(message)
+        self.partial = partial
 
 
 class DisplayError(HomeboardError):

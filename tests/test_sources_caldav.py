@@ -154,3 +154,49 @@ def test_no_password_file_is_a_clear_error(tmp_path, httpserver, session) -> Non
     with pytest.raises(Exception, match="cannot read the CalDAV password file"):
         source.fetch(session=session, now=NOW)
     assert requests_to(httpserver) == []
+
+
+def _report(*objects: str) -> str:
+    """A REPORT answer holding ``objects`` (the VEVENT lines of one calendar object each)."""
+    responses = "".join(
+        f"""<d:response><d:href>{FAMILY}obj-{i}.ics</d:href><d:propstat><d:prop>
+<d:getetag>&quot;e{i}&quot;</d:getetag><cal:calendar-data>BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//Nextcloud calendar v4.7.0
+BEGIN:VEVENT
+UID:obj-{i}@nextcloud
+DTSTAMP:20250110T120000Z
+{body}
+END:VEVENT
+END:VCALENDAR
+</cal:calendar-data></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>"""
+        for i, body in enumerate(objects))
+    return ('<?xml version="1.0"?><d:multistatus xmlns:d="DAV:" '
+            f'xmlns:cal="urn:ietf:params:xml:ns:caldav">{responses}</d:multistatus>')
+
+
+def test_caps_hold_across_a_calendars_objects(httpserver, session, password_file) -> None:
+    # A runaway rule in one object cuts the whole calendar (it is not "one unreadable
+    # event"), and a crowded day keeps its first 50 events across all the objects.
+    dinner = "DTSTART;TZID=America/Los_Angeles:20250120T183000\nDURATION:PT1H\nSUMMARY:Dinner"
+    tick = ("DTSTART:20250119T000000\nDURATION:PT5S\nRRULE:FREQ=SECONDLY;INTERVAL=10\n"
+            "SUMMARY:Tick")
+    slots = [f"DTSTART:20250121T{8 + i // 6:02d}{i % 6 * 10:02d}00\nDURATION:PT10M\n"
+             f"SUMMARY:Slot {i:02d}" for i in range(60)]
+    answers = iter([_report(dinner), _report(dinner, tick), _report(dinner, *slots)])
+    httpserver.expect_request(FAMILY, method="REPORT").respond_with_handler(
+        lambda request: Response(next(answers), status=207, content_type=XML))
+    source = make_source(httpserver.url_for(FAMILY), password_file)
+    source._calendar_urls = [httpserver.url_for(FAMILY)]  # no discovery in this test
+    earlier = NOW - timedelta(hours=1)
+    good = fetch_all([source], {}, session=session, now=earlier)
+    assert [e.title for e in good["calendar:Soccer"].data] == ["Dinner"]  # type: ignore[union-attr]
+
+    runaway = fetch_all([source], good, session=session, now=NOW)["calendar:Soccer"]
+    assert runaway.cut and runaway.data == good["calendar:Soccer"].data
+    assert runaway.fetched_at == earlier and "cut" in (runaway.last_error or "")
+
+    crowded = fetch_all([source], good, session=session, now=NOW)["calendar:Soccer"]
+    assert crowded.cut and crowded.fetched_at == NOW
+    titles = [e.title for e in crowded.data]  # type: ignore[union-attr]
+    assert titles == ["Dinner"] + [f"Slot {i:02d}" for i in range(50)]

@@ -439,3 +439,18 @@ def test_each_failure_keeps_the_last_events(tmp_path, httpserver, session, no_sl
     assert state.source("calendar:Family").status == "stale"  # type: ignore[union-attr]
     assert "Grandma visiting" in [e.title for e in state.days[0].events]
     assert state.source("calendar:School").status == "fresh"  # type: ignore[union-attr]
+
+
+def test_a_crowded_day_keeps_its_first_fifty_and_says_cut(tmp_path, httpserver, session) -> None:
+    items = [{"id": f"slot{i}", "status": "confirmed", "summary": f"Slot {i:02d}",
+              "start": {"dateTime": f"2025-01-21T{8 + i // 6:02d}:{i % 6 * 10:02d}:00-08:00"},
+              "end": {"dateTime": f"2025-01-21T{8 + i // 6:02d}:{i % 6 * 10 + 5:02d}:00-08:00"}}
+             for i in reversed(range(70))]
+    httpserver.expect_request(EVENTS).respond_with_data(
+        json.dumps({"kind": "calendar#events", "items": items}), content_type="application/json")
+    source = make_source(tmp_path, httpserver)
+    snap = fetch_all([source], {}, session=session, now=NOW)[calendar_source("Family")]
+    assert snap.cut and snap.fetched_at == NOW
+    assert snap.last_error == (
+        "Family: more than 50 events a day on Tue 21 Jan; showing the first 50")
+    assert [e.title for e in snap.data] == [f"Slot {i:02d}" for i in range(50)]  # type: ignore[union-attr]

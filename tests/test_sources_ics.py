@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import base64
+import json
+import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+import requests
 from sources_fixtures import (
     LA,
     NOW,
@@ -19,6 +23,7 @@ from sources_fixtures import (
     write_config,
 )
 
+from homeboard.errors import SourceLimitExceeded
 from homeboard.model import CalendarEvent, calendar_source, compose
 from homeboard.sources import build_sources, fetch_all
 from homeboard.sources.ics import ICSSource, normalise_url
@@ -290,10 +295,13 @@ def _history_feed(events: int = 1500) -> bytes:
         "END:VEVENT",
         # a series from 2022 whose override moved one instance into the window: the
         # override and its series are kept together
-        "BEGIN:VEVENT", "UID:series@test", "DTSTAMP:20220101T000000Z",
+        # (its long UID folded, as Exchange writes it, at different places)
+        "BEGIN:VEVENT", "UID:040000008200E00074C5B7101A82E00800000000017E1BADC42E",
+        " D601000000000000000010000000FBF1FBAE2E9FBC4D81F16854E2F4D51B", "DTSTAMP:20220101T000000Z",
         "DTSTART;TZID=America/Los_Angeles:20220103T180000", "DURATION:PT1H",
         "RRULE:FREQ=MONTHLY;BYMONTHDAY=3", "SUMMARY:Monthly", "END:VEVENT",
-        "BEGIN:VEVENT", "UID:series@test", "DTSTAMP:20220101T000000Z",
+        "BEGIN:VEVENT", "UID:040000008200E00074C5B7101A82E00800000000017E1BADC42ED6010000",
+        " 00000000000010000000FBF1FBAE2E9FBC4D81F16854E2F4D51B", "DTSTAMP:20220101T000000Z",
         "RECURRENCE-ID;TZID=America/Los_Angeles:20250203T180000",
         "DTSTART;TZID=America/Los_Angeles:20250121T180000", "DURATION:PT1H",
         "SUMMARY:Monthly (moved)", "END:VEVENT",
@@ -313,9 +321,9 @@ def test_prefilter_gives_the_same_events(moment: datetime, monkeypatch) -> None:
 
     feed = _history_feed()
     window = ev.window_for(moment, LA, 4)
-    assert len(ev.prefilter(feed, window)) < len(feed) // 10
+    assert len(ev.prefilter(feed, window).data) < len(feed) // 10
     fast = ev.events_from_ics(feed, calendar="F", window=window)
-    monkeypatch.setattr(ev, "prefilter", lambda data, window, **kw: data)
+    monkeypatch.setattr(ev, "prefilter", lambda data, window, **kw: ev.Prefiltered(data, 0))
     full = ev.events_from_ics(feed, calendar="F", window=window)
     assert fast == full and fast
     if moment == NOW:
@@ -330,6 +338,338 @@ def test_prefilter_on_every_fixture(name: str) -> None:
     feed = read_bytes(f"ics/{name}")
     for moment in (NOW, datetime(2025, 3, 9, 8, tzinfo=LA), datetime(2025, 11, 1, tzinfo=LA)):
         window = ev.window_for(moment, LA, 4)
-        cut = ev.prefilter(feed, window, min_bytes=0)
+        cut = ev.prefilter(feed, window, min_bytes=0).data
         assert ev.events_from_ics(cut, calendar="F", window=window) == ev.events_from_ics(
             feed, calendar="F", window=window)
+
+
+# --------------------------------------------------------------------------- #
+# Generated feeds: floating times, Exchange series, caps, crowded days, mutations
+# --------------------------------------------------------------------------- #
+
+AUCKLAND = ZoneInfo("Pacific/Auckland")
+
+
+def _vevent(uid: str, *lines: str, title: str | None = None) -> list[str]:
+    return ["BEGIN:VEVENT", f"UID:{uid}", "DTSTAMP:20250101T000000Z",
+            f"SUMMARY:{title or uid}", *lines, "END:VEVENT"]
+
+
+def _calendar(*events: list[str], head: tuple[str, ...] = (), pad_to: int = 0) -> bytes:
+    """A feed of ``events``; ``pad_to`` adds past one-off events until the feed is that big
+    (so that the text prefilter, which starts at 64 KB, is at work)."""
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//test//EN", *head]
+    for event in events:
+        lines += event
+    size, i = sum(len(line) + 2 for line in lines), 0
+    while size < pad_to:  # one an hour from 2015 on: 2 MB reach into 2017
+        start = datetime(2015, 1, 1, 10) + timedelta(hours=i)
+        block = _vevent(f"old-{i}", f"DTSTART:{start:%Y%m%dT%H%M%S}Z",
+                        f"DTEND:{start + timedelta(minutes=30):%Y%m%dT%H%M%S}Z", title=f"Old {i}")
+        lines += block
+        size += sum(len(line) + 2 for line in block)
+        i += 1
+    lines.append("END:VCALENDAR")
+    return ("\r\n".join(lines) + "\r\n").encode()
+
+
+def _fetch(tmp_path: Path, feed: bytes, *, tz=LA, now: datetime = NOW, days: int = 4,
+           name: str = "feed.ics") -> tuple[CalendarEvent, ...]:
+    path = tmp_path / name
+    path.write_bytes(feed)
+    source = ICSSource(name="Family", url=str(path), tz=tz, days=days)
+    with requests.Session() as s:
+        return source.fetch(session=s, now=now)
+
+
+def _board(tmp_path: Path, feed: bytes, *, timezone: str, now: datetime,
+           previous: dict | None = None):
+    """Fetch ``feed`` as the household's one calendar (path: feed.ics) and compose the board."""
+    (tmp_path / "feed.ics").write_bytes(feed)
+    config = write_config(tmp_path, f"""
+        timezone: {timezone}
+        weather: null
+        calendars:
+          - {{name: Family, ics_url: {tmp_path / 'feed.ics'}}}
+          - {{name: Work, ics_url: {data('ics/outlook.ics')}}}
+    """)
+    with requests.Session() as s:
+        snaps = fetch_all(build_sources(config), previous or {}, session=s, now=now)
+    return snaps, compose(config, snaps, now)
+
+
+def _titles_by_day(state) -> dict[date, list[str]]:
+    return {day.date: [e.title for e in day.events] for day in state.days}
+
+
+@pytest.mark.parametrize("zone", ["Pacific/Auckland", "America/Los_Angeles", "Europe/Berlin"])
+@pytest.mark.parametrize("padded", [False, True])
+def test_floating_times_are_the_households_wall_clock(tmp_path, zone: str, padded: bool) -> None:
+    # No TZID and no X-WR-TIMEZONE: "07:30" is 07:30 wherever the household lives,
+    # on the day written, including a series that crosses the spring clock change.
+    tz = ZoneInfo(zone)
+    feed = _calendar(
+        _vevent("piano", "DTSTART:20250121T073000", "DTEND:20250121T083000",
+                title="Piano lesson"),
+        _vevent("late", "DTSTART:20250120T233000", "DTEND:20250121T003000", title="Late call"),
+        _vevent("choir", "DTSTART:20250105T090000", "DURATION:PT1H", "RRULE:FREQ=WEEKLY",
+                title="Choir"),
+        pad_to=70_000 if padded else 0)
+    now = datetime(2025, 1, 20, 6, 0, tzinfo=tz)
+    snaps, state = _board(tmp_path, feed, timezone=zone, now=now)
+    days = _titles_by_day(state)
+    assert "Late call" in days[date(2025, 1, 20)] and "Piano lesson" in days[date(2025, 1, 21)]
+    ev = by_title(snaps["calendar:Family"].data)  # type: ignore[arg-type]
+    assert ev["Piano lesson"].start == datetime(2025, 1, 21, 7, 30, tzinfo=tz)
+    assert ev["Late call"].end == datetime(2025, 1, 21, 0, 30, tzinfo=tz)
+    # the weekly series keeps 09:00 on the wall clock after the clocks change
+    for day in (date(2025, 3, 2), date(2025, 3, 9), date(2025, 3, 30), date(2025, 4, 6)):
+        later = datetime.combine(day, datetime.min.time(), tz)
+        choir = by_title(_fetch(tmp_path, feed, tz=tz, now=later, name="again.ics"))["Choir"]
+        assert choir.start == datetime.combine(day, datetime.min.time(), tz).replace(hour=9)
+        assert choir.start.astimezone(tz).hour == 9
+
+
+EXCHANGE_ZONES = {
+    "GMT Standard Time": ("+0000", "+0100"),
+    "W. Europe Standard Time": ("+0100", "+0200"),
+}
+
+
+def _exchange_feed(zone: str, until: str, *, x_wr: str | None = None) -> bytes:
+    """An Exchange export: a VTIMEZONE by Windows name and an all-day fortnightly series
+    whose UNTIL is the UTC instant of local midnight starting the last day."""
+    std, dst = EXCHANGE_ZONES[zone]
+    head = (f"X-WR-TIMEZONE:{x_wr}",) if x_wr else ()
+    tzlines = ["BEGIN:VTIMEZONE", f"TZID:{zone}",
+               "BEGIN:STANDARD", "DTSTART:16010101T030000", f"TZOFFSETFROM:{dst}",
+               f"TZOFFSETTO:{std}", "RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=-1SU;BYMONTH=10",
+               "END:STANDARD", "BEGIN:DAYLIGHT", "DTSTART:16010101T020000",
+               f"TZOFFSETFROM:{std}", f"TZOFFSETTO:{dst}",
+               "RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=-1SU;BYMONTH=3", "END:DAYLIGHT",
+               "END:VTIMEZONE"]
+    series = _vevent("bins", "DTSTART;VALUE=DATE:20200903", "DTEND;VALUE=DATE:20200904",
+                     f"RRULE:FREQ=WEEKLY;UNTIL={until};INTERVAL=2;BYDAY=TH;WKST=MO",
+                     "X-MICROSOFT-CDO-ALLDAYEVENT:TRUE", title="Garden waste")
+    return _calendar(tzlines, series, head=("PRODID:Microsoft Exchange Server 2010", *head))
+
+
+@pytest.mark.parametrize(("zone", "until", "last", "x_wr"), [
+    # summer time: local midnight is the evening before in UTC
+    ("GMT Standard Time", "20200916T230000Z", date(2020, 9, 17), None),
+    ("W. Europe Standard Time", "20200916T220000Z", date(2020, 9, 17), None),
+    # winter time
+    ("W. Europe Standard Time", "20201209T230000Z", date(2020, 12, 10), None),
+    ("GMT Standard Time", "20201210T000000Z", date(2020, 12, 10), None),
+    # the zone named by X-WR-TIMEZONE
+    ("W. Europe Standard Time", "20201209T230000Z", date(2020, 12, 10), "Europe/Berlin"),
+])
+@pytest.mark.parametrize("household", ["Europe/London", "America/Los_Angeles"])
+def test_exchange_all_day_series_keeps_its_last_day(
+    tmp_path, zone: str, until: str, last: date, x_wr: str | None, household: str
+) -> None:
+    tz = ZoneInfo(household)
+    feed = _exchange_feed(zone, until, x_wr=x_wr)
+    on_board = datetime.combine(last - timedelta(days=2), datetime.min.time(), tz)
+    events = _fetch(tmp_path, feed, tz=tz, now=on_board)
+    assert [(e.title, e.start, e.end, e.all_day) for e in events] == [
+        ("Garden waste", last, last + timedelta(days=1), True)]
+    # and nothing a fortnight later: the series did end
+    assert _fetch(tmp_path, feed, tz=tz, now=on_board + timedelta(days=14)) == ()
+
+
+SECONDLY = _calendar(
+    _vevent("tick", "DTSTART:20250119T000000", "DTEND:20250119T000005",
+            "RRULE:FREQ=SECONDLY;INTERVAL=10", title="Tick"),
+    _vevent("dentist", "DTSTART:20250121T100000", "DTEND:20250121T110000", title="Dentist"))
+
+
+def test_a_runaway_rule_is_cut_and_the_last_good_events_stay(tmp_path, caplog) -> None:
+    good = _calendar(_vevent("dentist", "DTSTART:20250121T100000", "DTEND:20250121T110000",
+                             title="Dentist"))
+    earlier = NOW - timedelta(hours=1)
+    before, _ = _board(tmp_path, good, timezone="America/Los_Angeles", now=earlier)
+    started = time.monotonic()
+    snaps, state = _board(tmp_path, SECONDLY, timezone="America/Los_Angeles", now=NOW,
+                          previous=before)
+    assert time.monotonic() - started < 20  # 43,200 instances took 28 s and 258 MB
+    family = snaps["calendar:Family"]
+    assert family.cut and family.data == before["calendar:Family"].data
+    assert family.fetched_at == earlier
+    assert family.last_error is not None and "cut" in family.last_error
+    assert snaps["calendar:Work"].last_error is None and snaps["calendar:Work"].fetched_at == NOW
+    shown = state.source("calendar:Family")
+    assert shown is not None and shown.cut
+    assert "Dentist" in _titles_by_day(state)[date(2025, 1, 21)]
+    assert "Tick" not in sum(_titles_by_day(state).values(), [])
+
+
+def test_expansion_stops_at_the_instance_cap_without_expanding_the_rest(
+    tmp_path, monkeypatch
+) -> None:
+    from homeboard.sources import events as ev
+
+    feed = _calendar(_vevent("every15", "DTSTART:20250119T000000", "DURATION:PT5M",
+                             "RRULE:FREQ=MINUTELY;INTERVAL=15", title="Every 15 minutes"))
+    converted = 0
+    real = ev.component_to_event
+
+    def counting(*args, **kwargs):
+        nonlocal converted
+        converted += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ev, "component_to_event", counting)
+    window = ev.window_for(NOW, LA, 4)
+    with pytest.raises(SourceLimitExceeded, match="more than 100 occurrences") as caught:
+        ev.events_from_ics(feed, calendar="F", window=window, limits=ev.Limits(instances=100))
+    assert caught.value.partial is None  # the last good events stay
+    assert converted <= 100  # 672 occurrences lie in the window: work stopped at the cap
+    # within the default caps: 96 a day are expanded, the first 50 of each day kept
+    with pytest.raises(SourceLimitExceeded, match="more than 50 events a day") as caught:
+        ev.events_from_ics(feed, calendar="F", window=window)
+    kept = caught.value.partial
+    assert isinstance(kept, tuple) and len(kept) == 5 * 50
+    assert kept[0].start == datetime(2025, 1, 20, 0, 0, tzinfo=LA)
+    assert kept[49].start == datetime(2025, 1, 20, 12, 15, tzinfo=LA)
+
+
+def test_a_feed_past_its_time_budget_is_cut(tmp_path) -> None:
+    from homeboard.sources import events as ev
+
+    window = ev.window_for(NOW, LA, 4)
+    feed = read_bytes("ics/family.ics")
+    with pytest.raises(SourceLimitExceeded, match="took longer than"):
+        ev.events_from_ics(feed, calendar="F", window=window, deadline=time.monotonic() - 1)
+    ticks = iter([0.0, 0.0, 31.0])
+    budget = ev.Budget(ev.Limits(seconds=30), now=lambda: next(ticks))
+    budget.check_time()
+    with pytest.raises(SourceLimitExceeded, match="took longer than 30 s"):
+        budget.check_time()
+
+
+def _crowded_feed(per_day: int, *, pad_to: int = 0) -> bytes:
+    """``per_day`` one-off events on Tue 21 Jan (written in UTC, shuffled), an all-day one
+    written last, and a few on the other days."""
+    events = []
+    order = list(range(per_day))
+    order = order[1::2] + order[::2]
+    for i in order:  # between 01:00 and 21:00
+        start = datetime(2025, 1, 21, 1, 0, tzinfo=LA) + i * timedelta(hours=20) / per_day
+        utc = start.astimezone(UTC)
+        events.append(_vevent(f"slot-{i}", f"DTSTART:{utc:%Y%m%dT%H%M%SZ}",
+                              f"DTEND:{utc + timedelta(minutes=30):%Y%m%dT%H%M%SZ}",
+                              title=f"Slot {i:03d}"))
+    for k, day in enumerate((20, 22, 23)):
+        events.append(_vevent(f"other-{k}", f"DTSTART:202501{day}T170000Z",
+                              f"DTEND:202501{day}T180000Z", title=f"Other {day}"))
+    events.append(_vevent("fair", "DTSTART;VALUE=DATE:20250121", "DTEND;VALUE=DATE:20250122",
+                          title="School fair"))
+    return _calendar(*events, pad_to=pad_to)
+
+
+@pytest.mark.parametrize("pad_to", [0, 200_000])
+def test_a_crowded_day_keeps_what_the_board_can_list_and_says_cut(tmp_path, pad_to) -> None:
+    from homeboard.model import snapshot_to_json
+
+    feed = _crowded_feed(400, pad_to=pad_to)
+    snaps, state = _board(tmp_path, feed, timezone="America/Los_Angeles", now=NOW)
+    family = snaps["calendar:Family"]
+    assert family.cut and family.fetched_at == NOW
+    assert family.last_error == (
+        "Family: more than 50 events a day on Tue 21 Jan; showing the first 50")
+    events = family.data
+    assert isinstance(events, tuple)
+    tuesday = [e.title for e in events if e.start in (date(2025, 1, 21),) or (
+        isinstance(e.start, datetime) and e.start.date() == date(2025, 1, 21))]
+    assert tuesday == ["School fair"] + [f"Slot {i:03d}" for i in range(49)]
+    assert {"Other 20", "Other 22", "Other 23"} <= {e.title for e in events}
+    assert len(json.dumps(snapshot_to_json(family))) < 20_000
+    days = _titles_by_day(state)
+    assert days[date(2025, 1, 21)][:2] == ["School fair", "Slot 000"]
+    assert "Other 20" in days[date(2025, 1, 20)]
+    assert state.source("calendar:Family").cut  # type: ignore[union-attr]
+    assert snaps["calendar:Work"].last_error is None
+
+
+def test_a_near_cap_feed_is_read_in_little_memory() -> None:
+    import tracemalloc
+
+    from homeboard.sources import events as ev
+
+    feed = _crowded_feed(4_000, pad_to=2_000_000)  # 4,000 on one day, 2 MB of history
+    window = ev.window_for(NOW, LA, 4)
+    scan = ev.prefilter(feed, window, per_day=50)
+    assert scan.components == 2 * 50 + 3 and scan.dropped == 4_000 + 1 - 2 * 50
+    tracemalloc.start()
+    try:
+        with pytest.raises(SourceLimitExceeded) as caught:
+            ev.events_from_ics(feed, calendar="F", window=window)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(caught.value.partial) == 50 + 3  # type: ignore[arg-type]
+    assert peak < 4 * len(feed) + 8_000_000, f"{peak / 1e6:.0f} MB for {len(feed) / 1e6:.0f} MB"
+
+
+@pytest.mark.parametrize("count", ["1000000000", "10000000000", "100000000000000000000"])
+def test_a_practically_endless_count_still_shows_its_days(tmp_path, count: str) -> None:
+    feed = _calendar(_vevent("cat", "DTSTART;TZID=America/Los_Angeles:20200101T070000",
+                             "DURATION:PT30M", f"RRULE:FREQ=DAILY;COUNT={count}",
+                             title="Feed the cat"))
+    events = _fetch(tmp_path, feed)
+    assert [e.start for e in events] == [
+        datetime(2025, 1, 20 + i, 7, 0, tzinfo=LA) for i in range(5)]
+
+
+def test_prefilter_keeps_events_a_zone_moves_onto_the_board(tmp_path) -> None:
+    # Written in UTC on the 19th; in Auckland they are on Monday the 20th. The scan
+    # reads the 19th, so it must look two days around the board's days.
+    feed = _calendar(
+        _vevent("breakfast", "DTSTART:20250119T190000Z", "DTEND:20250119T200000Z",
+                title="Breakfast meeting"),
+        _vevent("reminder", "DTSTART:20250119T210000Z", title="Bins out"),
+        pad_to=100_000)
+    now = datetime(2025, 1, 20, 6, 0, tzinfo=AUCKLAND)
+    events = by_title(_fetch(tmp_path, feed, tz=AUCKLAND, now=now))
+    assert events["Breakfast meeting"].start == datetime(2025, 1, 20, 8, 0, tzinfo=AUCKLAND)
+    assert events["Bins out"].start == datetime(2025, 1, 20, 10, 0, tzinfo=AUCKLAND)
+
+
+def test_a_zero_length_event_at_midnight_is_shown(tmp_path) -> None:
+    feed = _calendar(
+        _vevent("rollover", "DTSTART;TZID=America/Los_Angeles:20250120T000000",
+                title="Meter reading"),
+        _vevent("marker", "DTSTART;TZID=America/Los_Angeles:20250121T000000",
+                "DTEND;TZID=America/Los_Angeles:20250121T000000", title="Payday"))
+    midnight = datetime(2025, 1, 20, 0, 0, tzinfo=LA)  # the midnight refresh
+    snaps, state = _board(tmp_path, feed, timezone="America/Los_Angeles", now=midnight)
+    days = _titles_by_day(state)
+    assert days[date(2025, 1, 20)][0] == "Meter reading"
+    assert days[date(2025, 1, 21)][0] == "Payday"
+    assert "Payday" not in days[date(2025, 1, 20)]
+    monday = state.days[0].events[0]
+    assert monday.start == midnight and not monday.ended
+
+
+def test_a_fast_rule_that_ended_long_ago_costs_nothing(tmp_path) -> None:
+    # FREQ=SECONDLY is only a runaway when it runs up to the board's days.
+    feed = _calendar(
+        _vevent("old-ticks", "DTSTART:20190101T000000", "DTEND:20190101T000001",
+                "RRULE:FREQ=SECONDLY;UNTIL=20190101T000500", title="Old ticks"),
+        _vevent("dentist", "DTSTART:20250121T100000", "DTEND:20250121T110000",
+                title="Dentist"))
+    assert [e.title for e in _fetch(tmp_path, feed)] == ["Dentist"]
+
+
+def test_too_many_events_to_parse_is_cut_before_parsing() -> None:
+    from homeboard.sources import events as ev
+
+    feed = _calendar(*(_vevent(f"weekly-{i}", f"DTSTART:20240101T{i % 24:02d}{i // 24:02d}00",
+                               "DURATION:PT1H", "RRULE:FREQ=WEEKLY", title=f"Weekly {i}")
+                       for i in range(30)))
+    window = ev.window_for(NOW, LA, 4)
+    assert {e.title for e in ev.events_from_ics(feed, calendar="F", window=window)} == {
+        f"Weekly {i}" for i in range(30)}  # every Monday series shows
+    with pytest.raises(SourceLimitExceeded, match="more than 20 events to read"):
+        ev.events_from_ics(feed, calendar="F", window=window, limits=ev.Limits(components=20))

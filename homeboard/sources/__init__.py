@@ -27,7 +27,7 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import requests
 
@@ -200,6 +200,7 @@ def fetch_one(
     from homeboard.sources.http import redact
 
     cut = False
+    partial = None
     seconds = deadline_for(source)
     if budget is not None:
         seconds = min(seconds, budget)
@@ -212,6 +213,8 @@ def fetch_one(
         reason = deadline_message(seconds)
     elif isinstance(outcome.error, SourceError):
         cut = isinstance(outcome.error, SourceLimitExceeded)
+        if isinstance(outcome.error, SourceLimitExceeded):
+            partial = outcome.error.partial
         reason = redact(str(outcome.error).strip() or "failed")
     elif isinstance(outcome.error, Exception):
         # a bug or a library surprise must not take the board down
@@ -231,6 +234,17 @@ def fetch_one(
                         changed_at=changed_at, last_error=None, attempted_at=now)
 
     message = f"{source.label}: {reason}"
+    if partial is not None:
+        # Cut to what the board can show (e.g. the events a day can list): that is
+        # fresh data, and the frame says it was cut.
+        if prev is None or prev.last_error != message:
+            log.warning("%s cut: %s", source.name, reason)
+        changed_at = now
+        if prev is not None and prev.data == partial and prev.changed_at is not None:
+            changed_at = prev.changed_at
+        return Snapshot(name=source.name, kind=source.kind, data=cast(SourceData, partial),
+                        fetched_at=now, changed_at=changed_at, last_error=message,
+                        attempted_at=now, cut=True)
     # Logged once: a failure that goes on with the same reason is not repeated as a
     # warning every refresh (it stays visible in `homeboard status` and on the frame).
     repeated = prev is not None and prev.last_error == message

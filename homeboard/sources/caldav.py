@@ -24,11 +24,19 @@ from typing import TYPE_CHECKING, Any
 import requests
 from requests.auth import HTTPBasicAuth
 
-from homeboard.errors import MissingDependency, SourceError
+from homeboard.errors import MissingDependency, SourceError, SourceLimitExceeded
 from homeboard.model import CalendarEvent, SourceKind, calendar_source
 from homeboard.sources import http
 from homeboard.sources.base import read_secret
-from homeboard.sources.events import QUERY_MARGIN, events_from_ics, sorted_events, window_for
+from homeboard.sources.events import (
+    DEFAULT_LIMITS,
+    QUERY_MARGIN,
+    Budget,
+    Limits,
+    expand_ics,
+    keep_drawable,
+    window_for,
+)
 
 if TYPE_CHECKING:
     from homeboard.config import CalendarConfig, Config
@@ -71,6 +79,7 @@ class CalDAVSource:
         self.timeout = http.timeouts(timeout, default=20.0)
         self.refresh = refresh
         self._calendar_urls: list[str] | None = None  # discovered once, redone on 404
+        self.expansion: Limits = DEFAULT_LIMITS  # what expanding one fetch may cost
 
     @classmethod
     def from_config(cls, cal: CalendarConfig, config: Config) -> CalDAVSource:
@@ -126,6 +135,8 @@ class CalDAVSource:
             client = self._client(session, password)
             urls = self._discover(client)
             events: list[CalendarEvent] = []
+            budget = Budget(self.expansion)
+            cut_before = 0
             for url in urls:
                 objects = client.calendar(url=url).search(
                     start=window.start - QUERY_MARGIN, end=window.end + QUERY_MARGIN,
@@ -137,10 +148,16 @@ class CalDAVSource:
                         continue
                     raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
                     try:
-                        events.extend(events_from_ics(raw, calendar=self.calendar, window=window))
+                        found, dropped = expand_ics(raw, calendar=self.calendar, window=window,
+                                                    budget=budget)
+                    except SourceLimitExceeded:
+                        raise  # the whole calendar is past a cap: its last good data stays
                     except SourceError:
                         # One broken event must not hide the rest of the calendar.
                         log.info("%s: skipped an unreadable event", self.label)
+                        continue
+                    events.extend(found)
+                    cut_before += dropped
         except SourceError:
             raise
         except Exception as exc:
@@ -148,7 +165,9 @@ class CalDAVSource:
             if reason.startswith(("HTTP 404", "calendar not found")):
                 self._calendar_urls = None  # moved or deleted: discover again next time
             raise SourceError(reason) from None
-        return sorted_events(set(events), self.tz)
+        # At most what a day can list (more raises SourceLimitExceeded with what is kept).
+        return keep_drawable(set(events), window, per_day=budget.limits.per_day,
+                             dropped=cut_before)
 
 
 _STATUS_RE = re.compile(r"^\s*(\d{3})\b")

@@ -33,7 +33,13 @@ import requests
 from homeboard.errors import MissingDependency, SourceError, UsageError
 from homeboard.model import CalendarEvent, SourceKind, calendar_source
 from homeboard.sources import http
-from homeboard.sources.events import QUERY_MARGIN, Window, sorted_events, window_for
+from homeboard.sources.events import (
+    DEFAULT_LIMITS,
+    QUERY_MARGIN,
+    Window,
+    keep_drawable,
+    window_for,
+)
 
 if TYPE_CHECKING:
     from homeboard.config import CalendarConfig, Config
@@ -279,7 +285,9 @@ class GoogleCalendarSource:
         finally:
             self._save_refreshed_token(token_before)
         events = (event_from_item(item, calendar=self.calendar, tz=self.tz) for item in items)
-        return sorted_events((e for e in events if e is not None and window.keeps(e)), self.tz)
+        # At most what a day can list (more raises SourceLimitExceeded with what is kept).
+        return keep_drawable((e for e in events if e is not None and window.keeps(e)), window,
+                             per_day=DEFAULT_LIMITS.per_day)
 
     def _list(self, service: Any, window: Window) -> list[Any]:
         request = service.events().list(

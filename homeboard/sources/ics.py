@@ -19,10 +19,11 @@ from homeboard.errors import SourceError
 from homeboard.model import CalendarEvent, SourceKind, calendar_source
 from homeboard.sources import http
 from homeboard.sources.base import CALENDAR_LIMITS, read_local_file, read_secret
-from homeboard.sources.events import events_from_ics, window_for
+from homeboard.sources.events import DEFAULT_LIMITS, events_from_ics, window_for
 
 if TYPE_CHECKING:
     from homeboard.config import CalendarConfig, Config
+    from homeboard.sources.events import Limits as ExpansionLimits
 
 
 def normalise_url(url: str) -> str:
@@ -72,6 +73,8 @@ class ICSSource:
         self.password_file = password_file
         self.timeout = http.timeouts(timeout, default=20.0)
         self.refresh = refresh
+        # What expanding one fetch may cost (see events.Limits); ``limits`` are its byte caps.
+        self.expansion: ExpansionLimits = DEFAULT_LIMITS
 
     @classmethod
     def from_config(cls, cal: CalendarConfig, config: Config) -> ICSSource:
@@ -87,10 +90,15 @@ class ICSSource:
         return f"ICSSource({self.calendar!r}, {http.redact_url(self.url)!r})"
 
     def fetch(self, *, session: requests.Session, now: datetime) -> tuple[CalendarEvent, ...]:
-        """The calendar's events on the board's days."""
+        """The calendar's events on the board's days, within ``self.expansion``.
+
+        Past a limit of time or expansion this raises SourceLimitExceeded (the last good
+        events stay); a day with more events than it can list keeps its first ones and
+        the calendar is said to be cut (see ``events.keep_drawable``).
+        """
         data = self._load(session)
         return events_from_ics(data, calendar=self.calendar,
-                               window=window_for(now, self.tz, self.days))
+                               window=window_for(now, self.tz, self.days), limits=self.expansion)
 
     def _load(self, session: requests.Session) -> bytes:
         """The calendar's bytes as UTF-8, within its byte caps (see ``base.Limits``)."""
