@@ -55,11 +55,15 @@ def test_every_case_of_the_family_calendar(session) -> None:
     assert ev["Book club"].start == datetime(2025, 1, 23, 19, 0, tzinfo=LA)
     # all-day: local dates, end exclusive
     assert (ev["Recycling pickup"].start, ev["Recycling pickup"].end) == (
-        date(2025, 1, 23), date(2025, 1, 24))
+        date(2025, 1, 23),
+        date(2025, 1, 24),
+    )
     assert ev["Recycling pickup"].all_day
     # multi-day that began yesterday, and one that begins on the extra day
     assert (ev["Grandma visiting"].start, ev["Grandma visiting"].end) == (
-        date(2025, 1, 19), date(2025, 1, 22))
+        date(2025, 1, 19),
+        date(2025, 1, 22),
+    )
     assert ev["Ski trip"].start == date(2025, 1, 24)
     # across midnight
     assert ev["Night shift"].end == datetime(2025, 1, 22, 6, 0, tzinfo=LA)
@@ -77,11 +81,14 @@ def test_every_case_of_the_family_calendar(session) -> None:
 
 
 def test_board_places_every_event_on_every_day_it_covers(tmp_path, session) -> None:
-    config = write_config(tmp_path, f"""
+    config = write_config(
+        tmp_path,
+        f"""
         timezone: America/Los_Angeles
         weather: null
-        calendars: [{{name: Family, color: red, ics_url: {data('ics/family.ics')}}}]
-    """)
+        calendars: [{{name: Family, color: red, ics_url: {data("ics/family.ics")}}}]
+    """,
+    )
     snaps = fetch_all(build_sources(config), {}, session=session, now=NOW)
     state = compose(config, snaps, NOW)
     titles = [[e.title for e in day.events] for day in state.days]
@@ -99,12 +106,15 @@ def test_all_day_event_queried_late_the_evening_before(tmp_path, session) -> Non
     # must appear on the 21st only, never a day early.
     late = datetime(2025, 1, 20, 23, 30, tzinfo=LA)
     for days in (1, 4):
-        config = write_config(tmp_path, f"""
+        config = write_config(
+            tmp_path,
+            f"""
             timezone: America/Los_Angeles
             weather: null
             layout: {{days: {days}}}
-            calendars: [{{name: Family, ics_url: {data('ics/family.ics')}}}]
-        """)
+            calendars: [{{name: Family, ics_url: {data("ics/family.ics")}}}]
+        """,
+        )
         snaps = fetch_all(build_sources(config), {}, session=session, now=late)
         state = compose(config, snaps, late)
         today = [e.title for e in state.days[0].events]
@@ -117,11 +127,14 @@ def test_all_day_event_queried_late_the_evening_before(tmp_path, session) -> Non
 
 
 def test_a_day_on_which_the_clocks_change(tmp_path, session) -> None:
-    config = write_config(tmp_path, f"""
+    config = write_config(
+        tmp_path,
+        f"""
         timezone: America/Los_Angeles
         weather: null
-        calendars: [{{name: Family, ics_url: {data('ics/dst.ics')}}}]
-    """)
+        calendars: [{{name: Family, ics_url: {data("ics/dst.ics")}}}]
+    """,
+    )
     now = datetime(2025, 3, 9, 8, 0, tzinfo=LA)
     snaps = fetch_all(build_sources(config), {}, session=session, now=now)
     ev = by_title(snaps[calendar_source("Family")].data)  # type: ignore[arg-type]
@@ -133,12 +146,18 @@ def test_a_day_on_which_the_clocks_change(tmp_path, session) -> None:
     # the clock change itself is the day's banner (dst: true by default) and listed first
     assert state.days[0].special is not None and state.days[0].special.kind == "dst"
     assert [e.title for e in state.days[0].events] == [
-        "Clocks go forward 1 hour", "Red-eye flight home", "Sunday brunch"]
+        "Clocks go forward 1 hour",
+        "Red-eye flight home",
+        "Sunday brunch",
+    ]
     assert state.days[0].events[1].continues_from
     # the day the clocks go back: an event inside the repeated hour
     autumn = datetime(2025, 11, 1, 12, 0, tzinfo=LA)
-    ev = by_title(ICSSource(name="F", url=str(data("ics/dst.ics")), tz=LA, days=4)
-                  .fetch(session=session, now=autumn))
+    ev = by_title(
+        ICSSource(name="F", url=str(data("ics/dst.ics")), tz=LA, days=4).fetch(
+            session=session, now=autumn
+        )
+    )
     movie = ev["Late movie marathon"]
     assert elapsed(movie) == timedelta(hours=4)  # 00:30 PDT → 03:30 PST
 
@@ -153,8 +172,9 @@ def test_http_webcal_and_basic_auth(tmp_path, httpserver, session) -> None:
     password = tmp_path / "pw"
     password.write_text("hunter2\n")
     token = base64.b64encode(b"coach:hunter2").decode()
-    httpserver.expect_request("/team/u10.ics", headers={"Authorization": f"Basic {token}"}) \
-        .respond_with_data(read_bytes("ics/family.ics"), content_type="text/calendar")
+    httpserver.expect_request(
+        "/team/u10.ics", headers={"Authorization": f"Basic {token}"}
+    ).respond_with_data(read_bytes("ics/family.ics"), content_type="text/calendar")
     url = httpserver.url_for("/team/u10.ics")
     source = ics_source(url, username="coach", password_file=password)
     events = source.fetch(session=session, now=NOW)
@@ -162,7 +182,8 @@ def test_http_webcal_and_basic_auth(tmp_path, httpserver, session) -> None:
     assert normalise_url("webcal://example.com/a.ics") == "https://example.com/a.ics"
     assert normalise_url("WEBCALS://example.com/a.ics") == "https://example.com/a.ics"
     assert ICSSource(name="x", url="webcal://example.com/a.ics", tz=LA, days=1).url == (
-        "https://example.com/a.ics")
+        "https://example.com/a.ics"
+    )
 
 
 def test_file_url(session) -> None:
@@ -179,8 +200,12 @@ def test_events_are_sorted_and_stable(session) -> None:
     a = ics_source(str(data("ics/family.ics"))).fetch(session=session, now=NOW)
     b = ics_source(str(data("ics/family.ics"))).fetch(session=session, now=NOW)
     assert a == b  # equal data keeps changed_at
-    starts = [e.start if isinstance(e.start, datetime)
-              else datetime.combine(e.start, datetime.min.time(), LA) for e in a]
+    starts = [
+        e.start
+        if isinstance(e.start, datetime)
+        else datetime.combine(e.start, datetime.min.time(), LA)
+        for e in a
+    ]
     assert starts == sorted(starts)
 
 
@@ -219,14 +244,21 @@ def _arrange(kind: str, httpserver, silent: str) -> tuple[str, str]:
     raise AssertionError(kind)
 
 
-@pytest.mark.parametrize("kind", ["timeout", "refused", "404", "401", "500", "login-page",
-                                  "truncated", "missing-file"])
+@pytest.mark.parametrize(
+    "kind", ["timeout", "refused", "404", "401", "500", "login-page", "truncated", "missing-file"]
+)
 def test_failure_keeps_last_good_events_and_leaves_the_rest(
-    kind: str, tmp_path: Path, httpserver, session, silent_server: str, caplog,
+    kind: str,
+    tmp_path: Path,
+    httpserver,
+    session,
+    silent_server: str,
+    caplog,
 ) -> None:
     good_url = httpserver.url_for(SECRET_PATH)
     httpserver.expect_request(SECRET_PATH).respond_with_data(
-        read_bytes("ics/family.ics"), content_type="text/calendar")
+        read_bytes("ics/family.ics"), content_type="text/calendar"
+    )
     yaml = """
         timezone: America/Los_Angeles
         weather: null
@@ -277,45 +309,77 @@ def test_secret_address_of_a_known_host_is_not_in_the_repr() -> None:
 
 
 def _history_feed(events: int = 1500) -> bytes:
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//test//EN",
-             "X-WR-TIMEZONE:America/Los_Angeles"]
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//test//EN",
+        "X-WR-TIMEZONE:America/Los_Angeles",
+    ]
     for i in range(events):  # one event a day, from 2021 on
         day = date(2021, 1, 1) + timedelta(days=i)
-        lines += ["BEGIN:VEVENT", f"UID:day-{i}@test", "DTSTAMP:20210101T000000Z",
-                  f"DTSTART:{day:%Y%m%d}T090000", f"DTEND:{day:%Y%m%d}T100000",
-                  f"SUMMARY:Day {i}", "END:VEVENT"]
+        lines += [
+            "BEGIN:VEVENT",
+            f"UID:day-{i}@test",
+            "DTSTAMP:20210101T000000Z",
+            f"DTSTART:{day:%Y%m%d}T090000",
+            f"DTEND:{day:%Y%m%d}T100000",
+            f"SUMMARY:Day {i}",
+            "END:VEVENT",
+        ]
     lines += [
         # a long trip that began months ago and ends in the window
-        "BEGIN:VEVENT", "UID:sabbatical@test", "DTSTAMP:20240101T000000Z",
-        "DTSTART;VALUE=DATE:20240901", "DTEND;VALUE=DATE:20250122", "SUMMARY:Sabbatical",
+        "BEGIN:VEVENT",
+        "UID:sabbatical@test",
+        "DTSTAMP:20240101T000000Z",
+        "DTSTART;VALUE=DATE:20240901",
+        "DTEND;VALUE=DATE:20250122",
+        "SUMMARY:Sabbatical",
         "END:VEVENT",
         # a DURATION event that began long ago (kept: the scan does not add durations)
-        "BEGIN:VEVENT", "UID:dur@test", "DTSTAMP:20240101T000000Z",
-        "DTSTART;VALUE=DATE:20241220", "DURATION:P40D", "SUMMARY:Long duration",
+        "BEGIN:VEVENT",
+        "UID:dur@test",
+        "DTSTAMP:20240101T000000Z",
+        "DTSTART;VALUE=DATE:20241220",
+        "DURATION:P40D",
+        "SUMMARY:Long duration",
         "END:VEVENT",
         # a series from 2022 whose override moved one instance into the window: the
         # override and its series are kept together
         # (its long UID folded, as Exchange writes it, at different places)
-        "BEGIN:VEVENT", "UID:040000008200E00074C5B7101A82E00800000000017E1BADC42E",
-        " D601000000000000000010000000FBF1FBAE2E9FBC4D81F16854E2F4D51B", "DTSTAMP:20220101T000000Z",
-        "DTSTART;TZID=America/Los_Angeles:20220103T180000", "DURATION:PT1H",
-        "RRULE:FREQ=MONTHLY;BYMONTHDAY=3", "SUMMARY:Monthly", "END:VEVENT",
-        "BEGIN:VEVENT", "UID:040000008200E00074C5B7101A82E00800000000017E1BADC42ED6010000",
-        " 00000000000010000000FBF1FBAE2E9FBC4D81F16854E2F4D51B", "DTSTAMP:20220101T000000Z",
+        "BEGIN:VEVENT",
+        "UID:040000008200E00074C5B7101A82E00800000000017E1BADC42E",
+        " D601000000000000000010000000FBF1FBAE2E9FBC4D81F16854E2F4D51B",
+        "DTSTAMP:20220101T000000Z",
+        "DTSTART;TZID=America/Los_Angeles:20220103T180000",
+        "DURATION:PT1H",
+        "RRULE:FREQ=MONTHLY;BYMONTHDAY=3",
+        "SUMMARY:Monthly",
+        "END:VEVENT",
+        "BEGIN:VEVENT",
+        "UID:040000008200E00074C5B7101A82E00800000000017E1BADC42ED6010000",
+        " 00000000000010000000FBF1FBAE2E9FBC4D81F16854E2F4D51B",
+        "DTSTAMP:20220101T000000Z",
         "RECURRENCE-ID;TZID=America/Los_Angeles:20250203T180000",
-        "DTSTART;TZID=America/Los_Angeles:20250121T180000", "DURATION:PT1H",
-        "SUMMARY:Monthly (moved)", "END:VEVENT",
+        "DTSTART;TZID=America/Los_Angeles:20250121T180000",
+        "DURATION:PT1H",
+        "SUMMARY:Monthly (moved)",
+        "END:VEVENT",
         # a folded DTSTART line
-        "BEGIN:VEVENT", "UID:folded@test", "DTSTAMP:20240101T000000Z",
-        "DTSTART;TZID=America/Los_Ange", " les:20250122T070000", "SUMMARY:Folded",
+        "BEGIN:VEVENT",
+        "UID:folded@test",
+        "DTSTAMP:20240101T000000Z",
+        "DTSTART;TZID=America/Los_Ange",
+        " les:20250122T070000",
+        "SUMMARY:Folded",
         "END:VEVENT",
         "END:VCALENDAR",
     ]
     return ("\r\n".join(lines) + "\r\n").encode()
 
 
-@pytest.mark.parametrize("moment", [NOW, datetime(2022, 6, 1, 12, tzinfo=LA),
-                                    datetime(2025, 1, 31, 23, 30, tzinfo=LA)])
+@pytest.mark.parametrize(
+    "moment", [NOW, datetime(2022, 6, 1, 12, tzinfo=LA), datetime(2025, 1, 31, 23, 30, tzinfo=LA)]
+)
 def test_prefilter_gives_the_same_events(moment: datetime, monkeypatch) -> None:
     from homeboard.sources import events as ev
 
@@ -340,7 +404,8 @@ def test_prefilter_on_every_fixture(name: str) -> None:
         window = ev.window_for(moment, LA, 4)
         cut = ev.prefilter(feed, window, min_bytes=0).data
         assert ev.events_from_ics(cut, calendar="F", window=window) == ev.events_from_ics(
-            feed, calendar="F", window=window)
+            feed, calendar="F", window=window
+        )
 
 
 # --------------------------------------------------------------------------- #
@@ -351,8 +416,14 @@ AUCKLAND = ZoneInfo("Pacific/Auckland")
 
 
 def _vevent(uid: str, *lines: str, title: str | None = None) -> list[str]:
-    return ["BEGIN:VEVENT", f"UID:{uid}", "DTSTAMP:20250101T000000Z",
-            f"SUMMARY:{title or uid}", *lines, "END:VEVENT"]
+    return [
+        "BEGIN:VEVENT",
+        f"UID:{uid}",
+        "DTSTAMP:20250101T000000Z",
+        f"SUMMARY:{title or uid}",
+        *lines,
+        "END:VEVENT",
+    ]
 
 
 def _calendar(*events: list[str], head: tuple[str, ...] = (), pad_to: int = 0) -> bytes:
@@ -364,8 +435,12 @@ def _calendar(*events: list[str], head: tuple[str, ...] = (), pad_to: int = 0) -
     size, i = sum(len(line) + 2 for line in lines), 0
     while size < pad_to:  # one an hour from 2015 on: 2 MB reach into 2017
         start = datetime(2015, 1, 1, 10) + timedelta(hours=i)
-        block = _vevent(f"old-{i}", f"DTSTART:{start:%Y%m%dT%H%M%S}Z",
-                        f"DTEND:{start + timedelta(minutes=30):%Y%m%dT%H%M%S}Z", title=f"Old {i}")
+        block = _vevent(
+            f"old-{i}",
+            f"DTSTART:{start:%Y%m%dT%H%M%S}Z",
+            f"DTEND:{start + timedelta(minutes=30):%Y%m%dT%H%M%S}Z",
+            title=f"Old {i}",
+        )
         lines += block
         size += sum(len(line) + 2 for line in block)
         i += 1
@@ -373,8 +448,15 @@ def _calendar(*events: list[str], head: tuple[str, ...] = (), pad_to: int = 0) -
     return ("\r\n".join(lines) + "\r\n").encode()
 
 
-def _fetch(tmp_path: Path, feed: bytes, *, tz=LA, now: datetime = NOW, days: int = 4,
-           name: str = "feed.ics") -> tuple[CalendarEvent, ...]:
+def _fetch(
+    tmp_path: Path,
+    feed: bytes,
+    *,
+    tz=LA,
+    now: datetime = NOW,
+    days: int = 4,
+    name: str = "feed.ics",
+) -> tuple[CalendarEvent, ...]:
     path = tmp_path / name
     path.write_bytes(feed)
     source = ICSSource(name="Family", url=str(path), tz=tz, days=days)
@@ -382,17 +464,21 @@ def _fetch(tmp_path: Path, feed: bytes, *, tz=LA, now: datetime = NOW, days: int
         return source.fetch(session=s, now=now)
 
 
-def _board(tmp_path: Path, feed: bytes, *, timezone: str, now: datetime,
-           previous: dict | None = None):
+def _board(
+    tmp_path: Path, feed: bytes, *, timezone: str, now: datetime, previous: dict | None = None
+):
     """Fetch ``feed`` as the household's one calendar (path: feed.ics) and compose the board."""
     (tmp_path / "feed.ics").write_bytes(feed)
-    config = write_config(tmp_path, f"""
+    config = write_config(
+        tmp_path,
+        f"""
         timezone: {timezone}
         weather: null
         calendars:
-          - {{name: Family, ics_url: {tmp_path / 'feed.ics'}}}
-          - {{name: Work, ics_url: {data('ics/outlook.ics')}}}
-    """)
+          - {{name: Family, ics_url: {tmp_path / "feed.ics"}}}
+          - {{name: Work, ics_url: {data("ics/outlook.ics")}}}
+    """,
+    )
     with requests.Session() as s:
         snaps = fetch_all(build_sources(config), previous or {}, session=s, now=now)
     return snaps, compose(config, snaps, now)
@@ -409,12 +495,13 @@ def test_floating_times_are_the_households_wall_clock(tmp_path, zone: str, padde
     # on the day written, including a series that crosses the spring clock change.
     tz = ZoneInfo(zone)
     feed = _calendar(
-        _vevent("piano", "DTSTART:20250121T073000", "DTEND:20250121T083000",
-                title="Piano lesson"),
+        _vevent("piano", "DTSTART:20250121T073000", "DTEND:20250121T083000", title="Piano lesson"),
         _vevent("late", "DTSTART:20250120T233000", "DTEND:20250121T003000", title="Late call"),
-        _vevent("choir", "DTSTART:20250105T090000", "DURATION:PT1H", "RRULE:FREQ=WEEKLY",
-                title="Choir"),
-        pad_to=70_000 if padded else 0)
+        _vevent(
+            "choir", "DTSTART:20250105T090000", "DURATION:PT1H", "RRULE:FREQ=WEEKLY", title="Choir"
+        ),
+        pad_to=70_000 if padded else 0,
+    )
     now = datetime(2025, 1, 20, 6, 0, tzinfo=tz)
     snaps, state = _board(tmp_path, feed, timezone=zone, now=now)
     days = _titles_by_day(state)
@@ -441,29 +528,47 @@ def _exchange_feed(zone: str, until: str, *, x_wr: str | None = None) -> bytes:
     whose UNTIL is the UTC instant of local midnight starting the last day."""
     std, dst = EXCHANGE_ZONES[zone]
     head = (f"X-WR-TIMEZONE:{x_wr}",) if x_wr else ()
-    tzlines = ["BEGIN:VTIMEZONE", f"TZID:{zone}",
-               "BEGIN:STANDARD", "DTSTART:16010101T030000", f"TZOFFSETFROM:{dst}",
-               f"TZOFFSETTO:{std}", "RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=-1SU;BYMONTH=10",
-               "END:STANDARD", "BEGIN:DAYLIGHT", "DTSTART:16010101T020000",
-               f"TZOFFSETFROM:{std}", f"TZOFFSETTO:{dst}",
-               "RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=-1SU;BYMONTH=3", "END:DAYLIGHT",
-               "END:VTIMEZONE"]
-    series = _vevent("bins", "DTSTART;VALUE=DATE:20200903", "DTEND;VALUE=DATE:20200904",
-                     f"RRULE:FREQ=WEEKLY;UNTIL={until};INTERVAL=2;BYDAY=TH;WKST=MO",
-                     "X-MICROSOFT-CDO-ALLDAYEVENT:TRUE", title="Garden waste")
+    tzlines = [
+        "BEGIN:VTIMEZONE",
+        f"TZID:{zone}",
+        "BEGIN:STANDARD",
+        "DTSTART:16010101T030000",
+        f"TZOFFSETFROM:{dst}",
+        f"TZOFFSETTO:{std}",
+        "RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=-1SU;BYMONTH=10",
+        "END:STANDARD",
+        "BEGIN:DAYLIGHT",
+        "DTSTART:16010101T020000",
+        f"TZOFFSETFROM:{std}",
+        f"TZOFFSETTO:{dst}",
+        "RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=-1SU;BYMONTH=3",
+        "END:DAYLIGHT",
+        "END:VTIMEZONE",
+    ]
+    series = _vevent(
+        "bins",
+        "DTSTART;VALUE=DATE:20200903",
+        "DTEND;VALUE=DATE:20200904",
+        f"RRULE:FREQ=WEEKLY;UNTIL={until};INTERVAL=2;BYDAY=TH;WKST=MO",
+        "X-MICROSOFT-CDO-ALLDAYEVENT:TRUE",
+        title="Garden waste",
+    )
     return _calendar(tzlines, series, head=("PRODID:Microsoft Exchange Server 2010", *head))
 
 
-@pytest.mark.parametrize(("zone", "until", "last", "x_wr"), [
-    # summer time: local midnight is the evening before in UTC
-    ("GMT Standard Time", "20200916T230000Z", date(2020, 9, 17), None),
-    ("W. Europe Standard Time", "20200916T220000Z", date(2020, 9, 17), None),
-    # winter time
-    ("W. Europe Standard Time", "20201209T230000Z", date(2020, 12, 10), None),
-    ("GMT Standard Time", "20201210T000000Z", date(2020, 12, 10), None),
-    # the zone named by X-WR-TIMEZONE
-    ("W. Europe Standard Time", "20201209T230000Z", date(2020, 12, 10), "Europe/Berlin"),
-])
+@pytest.mark.parametrize(
+    ("zone", "until", "last", "x_wr"),
+    [
+        # summer time: local midnight is the evening before in UTC
+        ("GMT Standard Time", "20200916T230000Z", date(2020, 9, 17), None),
+        ("W. Europe Standard Time", "20200916T220000Z", date(2020, 9, 17), None),
+        # winter time
+        ("W. Europe Standard Time", "20201209T230000Z", date(2020, 12, 10), None),
+        ("GMT Standard Time", "20201210T000000Z", date(2020, 12, 10), None),
+        # the zone named by X-WR-TIMEZONE
+        ("W. Europe Standard Time", "20201209T230000Z", date(2020, 12, 10), "Europe/Berlin"),
+    ],
+)
 @pytest.mark.parametrize("household", ["Europe/London", "America/Los_Angeles"])
 def test_exchange_all_day_series_keeps_its_last_day(
     tmp_path, zone: str, until: str, last: date, x_wr: str | None, household: str
@@ -473,25 +578,34 @@ def test_exchange_all_day_series_keeps_its_last_day(
     on_board = datetime.combine(last - timedelta(days=2), datetime.min.time(), tz)
     events = _fetch(tmp_path, feed, tz=tz, now=on_board)
     assert [(e.title, e.start, e.end, e.all_day) for e in events] == [
-        ("Garden waste", last, last + timedelta(days=1), True)]
+        ("Garden waste", last, last + timedelta(days=1), True)
+    ]
     # and nothing a fortnight later: the series did end
     assert _fetch(tmp_path, feed, tz=tz, now=on_board + timedelta(days=14)) == ()
 
 
 SECONDLY = _calendar(
-    _vevent("tick", "DTSTART:20250119T000000", "DTEND:20250119T000005",
-            "RRULE:FREQ=SECONDLY;INTERVAL=10", title="Tick"),
-    _vevent("dentist", "DTSTART:20250121T100000", "DTEND:20250121T110000", title="Dentist"))
+    _vevent(
+        "tick",
+        "DTSTART:20250119T000000",
+        "DTEND:20250119T000005",
+        "RRULE:FREQ=SECONDLY;INTERVAL=10",
+        title="Tick",
+    ),
+    _vevent("dentist", "DTSTART:20250121T100000", "DTEND:20250121T110000", title="Dentist"),
+)
 
 
 def test_a_runaway_rule_is_cut_and_the_last_good_events_stay(tmp_path, caplog) -> None:
-    good = _calendar(_vevent("dentist", "DTSTART:20250121T100000", "DTEND:20250121T110000",
-                             title="Dentist"))
+    good = _calendar(
+        _vevent("dentist", "DTSTART:20250121T100000", "DTEND:20250121T110000", title="Dentist")
+    )
     earlier = NOW - timedelta(hours=1)
     before, _ = _board(tmp_path, good, timezone="America/Los_Angeles", now=earlier)
     started = time.monotonic()
-    snaps, state = _board(tmp_path, SECONDLY, timezone="America/Los_Angeles", now=NOW,
-                          previous=before)
+    snaps, state = _board(
+        tmp_path, SECONDLY, timezone="America/Los_Angeles", now=NOW, previous=before
+    )
     assert time.monotonic() - started < 20  # 43,200 instances took 28 s and 258 MB
     family = snaps["calendar:Family"]
     assert family.cut and family.data == before["calendar:Family"].data
@@ -509,8 +623,15 @@ def test_expansion_stops_at_the_instance_cap_without_expanding_the_rest(
 ) -> None:
     from homeboard.sources import events as ev
 
-    feed = _calendar(_vevent("every15", "DTSTART:20250119T000000", "DURATION:PT5M",
-                             "RRULE:FREQ=MINUTELY;INTERVAL=15", title="Every 15 minutes"))
+    feed = _calendar(
+        _vevent(
+            "every15",
+            "DTSTART:20250119T000000",
+            "DURATION:PT5M",
+            "RRULE:FREQ=MINUTELY;INTERVAL=15",
+            title="Every 15 minutes",
+        )
+    )
     converted = 0
     real = ev.component_to_event
 
@@ -548,6 +669,22 @@ def test_a_feed_past_its_time_budget_is_cut(tmp_path) -> None:
         budget.check_time()
 
 
+def test_expansion_keeps_to_the_deadline_of_the_fetch_in_progress() -> None:
+    """Reading and expanding a feed stops at the source's own deadline (``deadline``),
+    not only at the expansion's 30 s: a slow feed cannot hold a refresh past it."""
+    from homeboard.sources import events as ev
+    from homeboard.sources.base import fetch_scope
+
+    window = ev.window_for(NOW, LA, 4)
+    feed = read_bytes("ics/family.ics")
+    assert ev.events_from_ics(feed, calendar="F", window=window)  # fine outside a fetch
+    with fetch_scope(-1.0), pytest.raises(SourceLimitExceeded, match="took longer than"):
+        ev.events_from_ics(feed, calendar="F", window=window)
+    with fetch_scope(5.0):
+        budget = ev.Budget(ev.Limits(seconds=30))
+    assert budget.deadline <= time.monotonic() + 5.0
+
+
 def _crowded_feed(per_day: int, *, pad_to: int = 0) -> bytes:
     """``per_day`` one-off events on Tue 21 Jan (written in UTC, shuffled), an all-day one
     written last, and a few on the other days."""
@@ -557,14 +694,28 @@ def _crowded_feed(per_day: int, *, pad_to: int = 0) -> bytes:
     for i in order:  # between 01:00 and 21:00
         start = datetime(2025, 1, 21, 1, 0, tzinfo=LA) + i * timedelta(hours=20) / per_day
         utc = start.astimezone(UTC)
-        events.append(_vevent(f"slot-{i}", f"DTSTART:{utc:%Y%m%dT%H%M%SZ}",
-                              f"DTEND:{utc + timedelta(minutes=30):%Y%m%dT%H%M%SZ}",
-                              title=f"Slot {i:03d}"))
+        events.append(
+            _vevent(
+                f"slot-{i}",
+                f"DTSTART:{utc:%Y%m%dT%H%M%SZ}",
+                f"DTEND:{utc + timedelta(minutes=30):%Y%m%dT%H%M%SZ}",
+                title=f"Slot {i:03d}",
+            )
+        )
     for k, day in enumerate((20, 22, 23)):
-        events.append(_vevent(f"other-{k}", f"DTSTART:202501{day}T170000Z",
-                              f"DTEND:202501{day}T180000Z", title=f"Other {day}"))
-    events.append(_vevent("fair", "DTSTART;VALUE=DATE:20250121", "DTEND;VALUE=DATE:20250122",
-                          title="School fair"))
+        events.append(
+            _vevent(
+                f"other-{k}",
+                f"DTSTART:202501{day}T170000Z",
+                f"DTEND:202501{day}T180000Z",
+                title=f"Other {day}",
+            )
+        )
+    events.append(
+        _vevent(
+            "fair", "DTSTART;VALUE=DATE:20250121", "DTEND;VALUE=DATE:20250122", title="School fair"
+        )
+    )
     return _calendar(*events, pad_to=pad_to)
 
 
@@ -577,11 +728,16 @@ def test_a_crowded_day_keeps_what_the_board_can_list_and_says_cut(tmp_path, pad_
     family = snaps["calendar:Family"]
     assert family.cut and family.fetched_at == NOW
     assert family.last_error == (
-        "Family: more than 50 events a day on Tue 21 Jan; showing the first 50")
+        "Family: more than 50 events a day on Tue 21 Jan; showing the first 50"
+    )
     events = family.data
     assert isinstance(events, tuple)
-    tuesday = [e.title for e in events if e.start in (date(2025, 1, 21),) or (
-        isinstance(e.start, datetime) and e.start.date() == date(2025, 1, 21))]
+    tuesday = [
+        e.title
+        for e in events
+        if e.start in (date(2025, 1, 21),)
+        or (isinstance(e.start, datetime) and e.start.date() == date(2025, 1, 21))
+    ]
     assert tuesday == ["School fair"] + [f"Slot {i:03d}" for i in range(49)]
     assert {"Other 20", "Other 22", "Other 23"} <= {e.title for e in events}
     assert len(json.dumps(snapshot_to_json(family))) < 20_000
@@ -614,22 +770,34 @@ def test_a_near_cap_feed_is_read_in_little_memory() -> None:
 
 @pytest.mark.parametrize("count", ["1000000000", "10000000000", "100000000000000000000"])
 def test_a_practically_endless_count_still_shows_its_days(tmp_path, count: str) -> None:
-    feed = _calendar(_vevent("cat", "DTSTART;TZID=America/Los_Angeles:20200101T070000",
-                             "DURATION:PT30M", f"RRULE:FREQ=DAILY;COUNT={count}",
-                             title="Feed the cat"))
+    feed = _calendar(
+        _vevent(
+            "cat",
+            "DTSTART;TZID=America/Los_Angeles:20200101T070000",
+            "DURATION:PT30M",
+            f"RRULE:FREQ=DAILY;COUNT={count}",
+            title="Feed the cat",
+        )
+    )
     events = _fetch(tmp_path, feed)
     assert [e.start for e in events] == [
-        datetime(2025, 1, 20 + i, 7, 0, tzinfo=LA) for i in range(5)]
+        datetime(2025, 1, 20 + i, 7, 0, tzinfo=LA) for i in range(5)
+    ]
 
 
 def test_prefilter_keeps_events_a_zone_moves_onto_the_board(tmp_path) -> None:
     # Written in UTC on the 19th; in Auckland they are on Monday the 20th. The scan
     # reads the 19th, so it must look two days around the board's days.
     feed = _calendar(
-        _vevent("breakfast", "DTSTART:20250119T190000Z", "DTEND:20250119T200000Z",
-                title="Breakfast meeting"),
+        _vevent(
+            "breakfast",
+            "DTSTART:20250119T190000Z",
+            "DTEND:20250119T200000Z",
+            title="Breakfast meeting",
+        ),
         _vevent("reminder", "DTSTART:20250119T210000Z", title="Bins out"),
-        pad_to=100_000)
+        pad_to=100_000,
+    )
     now = datetime(2025, 1, 20, 6, 0, tzinfo=AUCKLAND)
     events = by_title(_fetch(tmp_path, feed, tz=AUCKLAND, now=now))
     assert events["Breakfast meeting"].start == datetime(2025, 1, 20, 8, 0, tzinfo=AUCKLAND)
@@ -638,10 +806,16 @@ def test_prefilter_keeps_events_a_zone_moves_onto_the_board(tmp_path) -> None:
 
 def test_a_zero_length_event_at_midnight_is_shown(tmp_path) -> None:
     feed = _calendar(
-        _vevent("rollover", "DTSTART;TZID=America/Los_Angeles:20250120T000000",
-                title="Meter reading"),
-        _vevent("marker", "DTSTART;TZID=America/Los_Angeles:20250121T000000",
-                "DTEND;TZID=America/Los_Angeles:20250121T000000", title="Payday"))
+        _vevent(
+            "rollover", "DTSTART;TZID=America/Los_Angeles:20250120T000000", title="Meter reading"
+        ),
+        _vevent(
+            "marker",
+            "DTSTART;TZID=America/Los_Angeles:20250121T000000",
+            "DTEND;TZID=America/Los_Angeles:20250121T000000",
+            title="Payday",
+        ),
+    )
     midnight = datetime(2025, 1, 20, 0, 0, tzinfo=LA)  # the midnight refresh
     snaps, state = _board(tmp_path, feed, timezone="America/Los_Angeles", now=midnight)
     days = _titles_by_day(state)
@@ -655,21 +829,36 @@ def test_a_zero_length_event_at_midnight_is_shown(tmp_path) -> None:
 def test_a_fast_rule_that_ended_long_ago_costs_nothing(tmp_path) -> None:
     # FREQ=SECONDLY is only a runaway when it runs up to the board's days.
     feed = _calendar(
-        _vevent("old-ticks", "DTSTART:20190101T000000", "DTEND:20190101T000001",
-                "RRULE:FREQ=SECONDLY;UNTIL=20190101T000500", title="Old ticks"),
-        _vevent("dentist", "DTSTART:20250121T100000", "DTEND:20250121T110000",
-                title="Dentist"))
+        _vevent(
+            "old-ticks",
+            "DTSTART:20190101T000000",
+            "DTEND:20190101T000001",
+            "RRULE:FREQ=SECONDLY;UNTIL=20190101T000500",
+            title="Old ticks",
+        ),
+        _vevent("dentist", "DTSTART:20250121T100000", "DTEND:20250121T110000", title="Dentist"),
+    )
     assert [e.title for e in _fetch(tmp_path, feed)] == ["Dentist"]
 
 
 def test_too_many_events_to_parse_is_cut_before_parsing() -> None:
     from homeboard.sources import events as ev
 
-    feed = _calendar(*(_vevent(f"weekly-{i}", f"DTSTART:20240101T{i % 24:02d}{i // 24:02d}00",
-                               "DURATION:PT1H", "RRULE:FREQ=WEEKLY", title=f"Weekly {i}")
-                       for i in range(30)))
+    feed = _calendar(
+        *(
+            _vevent(
+                f"weekly-{i}",
+                f"DTSTART:20240101T{i % 24:02d}{i // 24:02d}00",
+                "DURATION:PT1H",
+                "RRULE:FREQ=WEEKLY",
+                title=f"Weekly {i}",
+            )
+            for i in range(30)
+        )
+    )
     window = ev.window_for(NOW, LA, 4)
     assert {e.title for e in ev.events_from_ics(feed, calendar="F", window=window)} == {
-        f"Weekly {i}" for i in range(30)}  # every Monday series shows
+        f"Weekly {i}" for i in range(30)
+    }  # every Monday series shows
     with pytest.raises(SourceLimitExceeded, match="more than 20 events to read"):
         ev.events_from_ics(feed, calendar="F", window=window, limits=ev.Limits(components=20))
