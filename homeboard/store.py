@@ -101,7 +101,8 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
 
 
-def _parse_iso(text: Any) -> datetime | None:
+def parse_iso(text: Any) -> datetime | None:
+    """An ISO 8601 moment as stored (or in the status document), or None."""
     if not isinstance(text, str):
         return None
     try:
@@ -323,7 +324,7 @@ class Store:
             data = json.loads(raw)
         except ValueError:
             return None
-        at = _parse_iso(data.get("time"))
+        at = parse_iso(data.get("time"))
         if at is None:
             return None
         return PushRecord(sha256=data.get("sha256"), at=at, display=data.get("display"))
@@ -349,7 +350,7 @@ class Store:
         if not raw:
             return None
         try:
-            return _parse_iso(json.loads(raw).get("not_before"))
+            return parse_iso(json.loads(raw).get("not_before"))
         except (ValueError, AttributeError):
             return None
 
@@ -368,7 +369,7 @@ class Store:
         if not raw:
             return None
         try:
-            return _parse_iso(json.loads(raw).get("time"))
+            return parse_iso(json.loads(raw).get("time"))
         except ValueError:
             return None
 
@@ -473,7 +474,7 @@ class Store:
 
 
 def _started(record: Mapping[str, Any]) -> float:
-    moment = _parse_iso(record.get("started_at"))
+    moment = parse_iso(record.get("started_at"))
     return moment.timestamp() if moment is not None else float("-inf")
 
 
@@ -481,6 +482,7 @@ __all__ = [
     "COUNTERS",
     "NEXT_RUN_GRACE",
     "OUTCOMES",
+    "parse_iso",
     "RECENT_MAX",
     "Outcome",
     "PushRecord",

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 
+from homeboard.store import parse_iso as parse_time
 from homeboard.web.words import PageWords
 
 #: Refreshes listed on the page.
@@ -55,16 +56,6 @@ class PageView:
     refreshes: tuple[RefreshLine, ...]
     next_run: str
     counters: tuple[Counter, ...]
-
-
-def parse_time(text: Any) -> datetime | None:
-    """An ISO 8601 moment from the status document, or None."""
-    if not isinstance(text, str):
-        return None
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        return None
 
 
 def clock_time(moment: datetime, clock: str) -> str:
