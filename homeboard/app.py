@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from homeboard.errors import DisplayError, HomeboardError
@@ -78,15 +79,26 @@ def broker_url(url: str) -> str:
     return f"redis+socket://{parts.netloc}{parts.path}" + (f"?{urlencode(query)}" if query else "")
 
 
-def kernel_clock_synced() -> bool | None:
-    """Whether the kernel says the clock is synchronised (NTP), None when it cannot tell.
+#: systemd-timesyncd creates this file once the clock is synchronised (Raspberry Pi OS).
+TIMESYNC_FLAG = Path("/run/systemd/timesync/synchronized")
 
-    ``adjtimex`` in read-only mode returns TIME_ERROR (5) while the clock is not
-    synchronised, as on a Pi without a battery clock before timesyncd has run.
+
+def kernel_clock_synced() -> bool | None:
+    """Whether the clock is known to be synchronised (NTP), None when it cannot tell.
+
+    First systemd-timesyncd's flag file (readable inside the service's sandbox); then,
+    outside a system-call filter, ``adjtimex`` in read-only mode, which returns
+    TIME_ERROR (5) while the clock is not synchronised, as on a Pi without a battery
+    clock before its time service has run. Under the unit's filter ``adjtimex`` is
+    refused (ProtectClock), so it is not even asked.
     """
     import ctypes
     import ctypes.util
 
+    if TIMESYNC_FLAG.exists():
+        return True
+    if _seccomp_filtered():
+        return None
     name = ctypes.util.find_library("c")
     if name is None:
         return None
@@ -99,6 +111,16 @@ def kernel_clock_synced() -> bool | None:
     if state < 0:
         return None
     return state != 5
+
+
+def _seccomp_filtered() -> bool:
+    """True when this process runs under a system-call filter (systemd's SystemCallFilter=)."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return False
+    return any(line.split()[1:] == ["2"] for line in status.splitlines()
+               if line.startswith("Seccomp:"))
 
 
 def _now_in(config: Config) -> Callable[[], datetime]:

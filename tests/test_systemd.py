@@ -303,7 +303,28 @@ def test_the_service_needs_no_system_call_the_filter_forbids(
             service.wait(timeout=60)
     used = syscalls_in(refresh_trace) | syscalls_in(run_trace)
     assert len(used) > 30, used  # the trace really saw the program
-    assert sorted(used - unit_filter()) == []
+    # The read-only clock query (app.kernel_clock_synced) runs here, outside any filter;
+    # under the unit's filter it is not made (test_the_clock_query_is_not_made_under_a_filter).
+    assert sorted(used - unit_filter() - CLOCK_QUERY) == []
+
+
+CLOCK_QUERY = {"adjtimex", "clock_adjtime", "clock_adjtime64"}
+
+
+def test_the_clock_query_is_not_made_under_a_filter(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under SystemCallFilter= (ProtectClock refuses adjtimex) the service asks the
+    time service's flag file only, and says "unknown" without it."""
+    from homeboard import app
+
+    flag = tmp_path / "synchronized"
+    monkeypatch.setattr(app, "TIMESYNC_FLAG", flag)
+    monkeypatch.setattr(app, "_seccomp_filtered", lambda: True)
+    assert app.kernel_clock_synced() is None
+    flag.touch()
+    assert app.kernel_clock_synced() is True
+    assert CLOCK_QUERY.isdisjoint(unit_filter()), "the filter now allows the clock query"
 
 
 PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN = 65, 1  # linux/prctl.h, Linux 6.3+
