@@ -158,11 +158,23 @@ def board_inputs(
 
 
 def fetch_live(config: Config, now: datetime) -> dict[str, Snapshot]:
-    """Fetch every source once, synchronously, with no cache (render/state without Redis)."""
+    """Fetch every source once, with no cache (render/state without Redis), in bounded time.
+
+    The whole fetch gets a refresh's budget: slow sources fail alone ("no time left"), and
+    the command ends, as a refresh does.
+    """
+    from homeboard.service import fetch_budget
     from homeboard.sources import build_sources, fetch_all, make_session
 
     with make_session(config) as session:
-        return fetch_all(build_sources(config), {}, session=session, now=now, force=True)
+        return fetch_all(
+            build_sources(config),
+            {},
+            session=session,
+            now=now,
+            force=True,
+            budget=fetch_budget(config),
+        )
 
 
 def panel_for(config: Config, panel: str | None) -> str:
@@ -438,12 +450,20 @@ def _age(seconds: float | None) -> str:
 @cli.command()
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+@click.option(
+    "--unit",
+    default="homeboard.service",
+    show_default=True,
+    envvar="HOMEBOARD_UNIT",
+    help="The systemd unit of the service, asked why it stopped ($HOMEBOARD_UNIT).",
+)
 @click.pass_obj
-def status(obj: CliContext, as_json: bool) -> None:
+def status(obj: CliContext, as_json: bool, unit: str) -> None:
     """Show the last refreshes, the last push, each source's age and the next run."""
     import redis
 
     from homeboard.app import RedisUnavailable, build_app, safe_url
+    from homeboard.exits import last_exit_words, service_status, systemd_unit
 
     config = obj.load()
     app = build_app(config)
@@ -456,10 +476,18 @@ def status(obj: CliContext, as_json: bool) -> None:
         ) from None
     finally:
         app.close()
+    # Why the service stopped: systemd's word (OOM kill, gave up restarting) and its own.
+    service = service_status(systemd_unit(unit), app.disk().last_exit(), unit=unit)
+    doc["service"] = service
     if as_json:
         click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
         return
     click.echo(f"board {doc['board']} at {doc['now']}")
+    if service is not None:
+        if service["summary"]:
+            click.echo(f"service: {service['summary']}")
+        if (last_exit := last_exit_words(service["last_exit"])) is not None:
+            click.echo(f"service last exited: {last_exit}")
     last = doc["last_refresh"]
     if last is None:
         click.echo("last refresh: never")

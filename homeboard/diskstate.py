@@ -8,6 +8,7 @@ when it exists):
 - ``snapshots.json``: each source's last good data, with its fetch time;
 - ``last_push.json``: the frame on the panel (sha256 and time);
 - ``last_refresh.json``: the last refresh, kept when Redis could not record it;
+- ``last_exit.json``: why the service last exited (status, reason, time), as it said itself;
 - ``refresh.lock``: an ``flock`` beside the Redis lock, so two processes of this machine
   never drive the panel at once even when Redis refuses writes (the kernel drops it when
   the process dies).
@@ -220,6 +221,18 @@ class DiskState:
     def save_refresh(self, record: Mapping[str, Any]) -> bool:
         """Keep a refresh record that Redis refused."""
         return self._write("last_refresh.json", dict(record), durable=False)
+
+    def last_exit(self) -> dict[str, Any] | None:
+        """Why the service last exited, as it recorded it (``time``, ``status``, ``reason``)."""
+        raw = self._read("last_exit.json")
+        return raw if isinstance(raw, dict) and isinstance(raw.get("reason"), str) else None
+
+    def save_exit(self, at: datetime, status: int, reason: str, detail: str | None) -> bool:
+        """Record why the service is exiting (durable: the process is about to end)."""
+        return self._write(
+            "last_exit.json",
+            {"time": at.isoformat(), "status": status, "reason": reason, "detail": detail},
+        )
 
     # ------------------------------------------------------------------ lock
 

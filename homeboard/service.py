@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from homeboard.app import RedisUnavailable, safe_url
 from homeboard.diskstate import newest_snapshots
 from homeboard.errors import DisplayError
+from homeboard.exits import EXIT_HUNG, record_exit
 from homeboard.store import PushRecord, RefreshRecord, write_refusal
 
 if TYPE_CHECKING:
@@ -38,12 +39,15 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("homeboard.refresh")
 
-#: Exit status of a process whose refresh could not be stopped (systemd restarts it).
-EXIT_HUNG = 70
 #: Most time given to a stopped refresh to unwind before the watchdog ends the process.
 HARD_GRACE_MAX = 30.0
 #: Share of ``schedule.refresh_timeout`` that fetching all sources may take.
 FETCH_SHARE = 0.6
+
+
+def fetch_budget(config: Config) -> float:
+    """Seconds that fetching every source may take in all (a refresh, ``homeboard state``)."""
+    return config.schedule.refresh_timeout.total_seconds() * FETCH_SHARE
 
 
 class RefreshTimeout(BaseException):
@@ -120,6 +124,7 @@ def _end_hung_process(hard: float) -> None:
         "the service is restarted (the lock expires by itself)",
         hard,
     )
+    record_exit(EXIT_HUNG, f"still running {hard:g} s after it started")
     logging.shutdown()
     os._exit(EXIT_HUNG)
 
@@ -459,9 +464,8 @@ def _cycle(
         with app.session() as session:
             # Sources get at most this share of refresh_timeout, each within its own
             # deadline: what is left always saves, draws and pushes what the others brought.
-            budget = config.schedule.refresh_timeout.total_seconds() * FETCH_SHARE
             fetched = fetch_all(sources, previous, session=session, now=app.now(),
-                                force=force, budget=budget)
+                                force=force, budget=fetch_budget(config))
     snapshots: dict[str, Snapshot] = {**previous, **fetched}
     configured = {s.name: snapshots[s.name] for s in sources if s.name in snapshots}
     changed = {name: snap for name, snap in configured.items() if cached.get(name) is not snap}
@@ -640,6 +644,7 @@ __all__ = [
     "RefreshTimeout",
     "clock_problem",
     "display_identity",
+    "fetch_budget",
     "frame_png",
     "hard_limit",
     "last_push_of",

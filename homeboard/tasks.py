@@ -39,8 +39,9 @@ from typing import TYPE_CHECKING, Any
 from celery import Celery, Task, bootsteps
 from celery.beat import Scheduler, Service
 
-from homeboard import service
+from homeboard import exits, service
 from homeboard.errors import HomeboardError
+from homeboard.exits import EXIT_BEAT_DIED, EXIT_WEDGED
 from homeboard.schedules import (
     REFRESH_TASK,
     BoardCadence,
@@ -58,14 +59,12 @@ if TYPE_CHECKING:
 log = logging.getLogger("homeboard.tasks")
 
 QUEUE = "refresh"
-#: Exit status when the worker cannot be made to consume again (systemd restarts it).
-EXIT_WEDGED = 75
-#: Exit status when the scheduler thread ended on its own (systemd restarts the service).
-EXIT_BEAT_DIED = 76
 #: Longest wait for the scheduler thread when the service stops.
 BEAT_STOP_WAIT = 5.0
 #: How long beat waits at most between looks at its schedule (it ticks at least this often).
 BEAT_MAX_SLEEP = 1.0
+#: Why the worker was told to stop (recorded with its exit status; None: asked to stop).
+_stop_detail: str | None = None
 
 
 class ConsumerWatch:
@@ -293,6 +292,7 @@ class BoardScheduler(Scheduler):
                 "the worker still takes no messages from Redis; exiting so that the "
                 "service is restarted"
             )
+            exits.record_exit(EXIT_WEDGED, f"{waiting} refresh message(s) left waiting in Redis")
             logging.shutdown()
             os._exit(EXIT_WEDGED)
 
@@ -428,10 +428,13 @@ def beat_died(error: BaseException | None, *, grace: float) -> None:
         why,
         EXIT_BEAT_DIED,
     )
+    global _stop_detail
+    _stop_detail = why  # recorded with the exit status when the worker has stopped
     state.should_stop = EXIT_BEAT_DIED  # the worker leaves its loop with this exit status
 
     def end_now() -> None:
         log.critical("the worker did not stop within %g s; exiting", grace)
+        exits.record_exit(EXIT_BEAT_DIED, why)
         logging.shutdown()
         os._exit(EXIT_BEAT_DIED)
 
@@ -643,12 +646,33 @@ def run_worker(app: App, *, loglevel: str = "INFO") -> int:
         ):
             logging.getLogger(name).setLevel(logging.WARNING)
     fallback = celery.homeboard_fallback  # type: ignore[attr-defined]
+    disk = app.disk()
+    # The reason goes to the state directory: `homeboard status` says it even when systemd
+    # is not there to, and whatever became of Redis (often the very reason).
+    exits.set_recorder(
+        lambda code, reason, detail: disk.save_exit(app.now(), code, reason, _clean(detail))
+    )
     fallback.start()
     try:
         worker.start()
+    except Exception as exc:
+        exits.record_exit(1, f"{type(exc).__name__}: {exc}")
+        raise
     finally:
         fallback.stop()
-    return int(worker.exitcode or 0)
+    code = int(worker.exitcode or 0)
+    exits.record_exit(code, _stop_detail if code == EXIT_BEAT_DIED else None)
+    return code
+
+
+def _clean(detail: str | None) -> str | None:
+    """A recorded detail: its first line, secrets masked, at most 300 characters."""
+    from homeboard.sources.http import redact
+
+    if not detail:
+        return None
+    line = detail.strip().splitlines()[0] if detail.strip() else ""
+    return redact(line)[:300] or None
 
 
 # --------------------------------------------------------------------------- asking for a refresh

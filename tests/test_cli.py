@@ -316,3 +316,38 @@ def test_run_never_logs_the_redis_password_while_it_retries(tmp_path: Path, url:
     assert "service starting" in text and "Cannot connect" in text, text
     assert ":***@" in text
     assert "s3cret" not in text
+
+
+def test_state_ends_within_a_refreshs_fetch_budget_with_two_dripping_calendars(
+    tmp_path: Path,
+    fake_weather,  # type: ignore[no-untyped-def]
+) -> None:
+    # Each calendar alone is within its own deadline (15 s), but two of them would hold
+    # `state` for 30 s: the whole fetch has a refresh's budget (60 % of refresh_timeout).
+    from hostile_http import HostileServer
+
+    with HostileServer(drip_interval=0.2, max_seconds=40) as hostile:
+        config = tmp_path / "config.yaml"
+        config.write_text(
+            f"""timezone: America/Los_Angeles
+location: {{latitude: 37.68, longitude: -121.77, name: Livermore}}
+weather: {{base_url: "{fake_weather.url}"}}
+display: {{driver: mock, output_dir: {tmp_path / "out"}}}
+calendars:
+  - {{name: Drip one, ics_url: "{hostile.url("/drip")}", deadline: 15s}}
+  - {{name: Drip two, ics_url: "{hostile.url("/drip")}", deadline: 15s}}
+schedule: {{refresh_timeout: 4s, lock_timeout: 10s}}
+state_dir: {tmp_path / "state"}
+""",
+            encoding="utf-8",
+        )
+        started = time.monotonic()
+        result = run("state", "--json", "--config", str(config), timeout=90)
+        took = time.monotonic() - started
+    assert result.returncode == 0, result.stderr
+    assert took < 4 * 0.6 + 6, took  # the budget (2.4 s), plus starting Python and drawing
+    sources = json.loads(result.stdout)["sources"]
+    assert sources["weather"]["status"] == "fresh" and sources["weather"]["last_error"] is None
+    for name in ("Drip one", "Drip two"):
+        assert sources[name]["status"] == "unavailable", sources[name]
+        assert sources[name]["last_error"].startswith(f"{name}: "), sources[name]

@@ -434,7 +434,7 @@ _QUERY_SECRET_RE = re.compile(
     r"cachekey|passphrasekey)=)[^&\s'\"<>]*"
 )
 # "user:password@host", with or without a scheme before it (servers echo it in errors).
-_USERINFO_RE = re.compile(r"(?<![\w.~%!$&'*+,;=:-])[\w.~%!$&'*+,;=-]+:[^\s/?#@'\"<>]+@(?=[\w\[])")
+_USERINFO_RE = re.compile(r"(?<![\w.~%!$&'*+,;=:-])[\w.~%!$&'*+,;=-]*:[^\s/?#@'\"<>]+@(?=[\w\[])")
 _AUTH_HEADER_RE = re.compile(
     r"(?i)\b(authorization|bearer|basic)(\s*[:=]?\s*)[A-Za-z0-9._~+/=-]{8,}"
 )
