@@ -43,6 +43,14 @@ def _identifiers() -> dict[str, str]:
     return {name.lower(): name for name in locale_identifiers() if name != "root"}
 
 
+@cache
+def _by_english_name() -> dict[str, str]:
+    """CLDR identifiers by their English name, lower case ("german" -> "de")."""
+    known = _identifiers()
+    names = Locale.parse("en").languages.items()
+    return {name.lower(): known[code.lower()] for code, name in names if code.lower() in known}
+
+
 def canonical_language(text: str) -> str:
     """The CLDR identifier for ``text`` (``pt-br`` -> ``pt_BR``, ``zh_TW`` -> ``zh_Hant_TW``).
 
@@ -62,8 +70,17 @@ def canonical_language(text: str) -> str:
         # zh_TW: a language and a region that CLDR files under zh_Hant_TW.
         if str(parsed).lower() in known:
             return known[str(parsed).lower()]
-    hints = [str(parsed)] if parsed is not None and str(parsed).lower() in known else []
+    hints: list[str] = []
+    if parsed is not None:  # an alias: deu -> de, iw -> he
+        hints.append(parsed.language)
+    head = spelled.split("_")[0].lower()
+    if head in known:  # en_XX: the language exists, the region does not
+        hints.append(known[head])
+    named = _by_english_name().get(spelled.lower())  # "german", "Brazilian Portuguese"
+    if named:
+        hints.append(named)
     hints += difflib.get_close_matches(spelled, sorted(set(known.values())), n=3, cutoff=0.6)
+    hints = [h for h in hints if h.lower() in known]
     shown = list(dict.fromkeys(hints))[:3]
     hint = f" (did you mean {' or '.join(repr(h) for h in shown)}?)" if shown else ""
     raise ValueError(
@@ -156,7 +173,9 @@ def format_percent(value: int, language: str) -> str:
     """A percentage as the locale writes it (``30%``, ``30 %``, ``%30``)."""
     loc = locale_of(language)
     text = numbers.format_percent(value / 100, locale=loc, numbering_system="default")
-    return native_digits(text, language)
+    # Babel keeps the pattern's ASCII sign; CLDR's may differ (Arabic ٪) or carry marks.
+    sign = loc.number_symbols[loc.default_numbering_system].get("percentSign", "%")
+    return native_digits(text.replace("%", sign), language)
 
 
 @cache

@@ -14,6 +14,7 @@ import string
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from datetime import date as calendar_day  # Words.date (a method) shadows the type
 from functools import cache
 from pathlib import Path
 
@@ -207,7 +208,7 @@ class Words:
             return f"{moment.hour}:{moment.minute:02d}"
         return format_skeleton("hm" if clock == "12h" else "Hm", moment, self.language)
 
-    def when(self, moment: datetime, today: date, clock: str) -> str:
+    def when(self, moment: datetime, today: calendar_day, clock: str) -> str:
         """A past moment from ``today``: the time today, weekday and time this week, else a date."""
         if moment.date() == today:
             return self.time(moment, clock)

@@ -288,6 +288,9 @@ def holiday_calendar(cfg: HolidaysConfig, years: Iterable[int], *, language: str
         probe = holidays.country_holidays(cfg.country, **{k: v for k, v in kwargs.items()
                                                            if k != "years"})
         lang = holiday_language(getattr(probe, "supported_languages", ()), language)
+        # Else the country's own language, said outright: left out, the package reads
+        # the process's LANG, and the names would change with the shell they start from.
+        lang = lang or getattr(probe, "default_language", None)
         if lang is not None:
             kwargs["language"] = lang
         return holidays.country_holidays(cfg.country, **kwargs)
