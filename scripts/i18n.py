@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import io
 import sys
+import tempfile
 from pathlib import Path
 
 from babel.messages.frontend import CommandLineInterface
@@ -53,6 +54,11 @@ def extract(output: Path) -> None:
     )  # fmt: skip
 
 
+def _phrases(pot: Path) -> list[tuple[object, object, object]]:
+    with pot.open("rb") as fp:
+        return [(m.id, m.context, sorted(m.flags)) for m in read_po(fp)]
+
+
 def compiled(po: Path) -> bytes:
     """The .mo that ``po`` compiles to (untranslated and fuzzy entries left out)."""
     with po.open("rb") as fp:
@@ -79,7 +85,12 @@ def main(argv: list[str] | None = None) -> int:
         for po in stale:
             print(f"{po.relative_to(ROOT)}: the .mo is out of date", file=sys.stderr)
         return 1 if stale else 0
-    extract(TEMPLATE)
+    with tempfile.TemporaryDirectory() as tmp:
+        fresh = Path(tmp) / TEMPLATE.name
+        extract(fresh)
+        # Only a change of phrases rewrites the template (not its creation date alone).
+        if not TEMPLATE.exists() or _phrases(fresh) != _phrases(TEMPLATE):
+            TEMPLATE.write_bytes(fresh.read_bytes())
     if args.init:
         pybabel("init", "-D", DOMAIN, "-i", str(TEMPLATE), "-d", str(LOCALE), "-l", args.init)
     if catalogs():

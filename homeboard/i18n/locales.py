@@ -12,11 +12,14 @@ import difflib
 import unicodedata
 from datetime import date, datetime
 from functools import cache
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from babel import Locale, UnknownLocaleError, dates, numbers
-from babel.core import get_global
-from babel.localedata import locale_identifiers
+if TYPE_CHECKING:
+    from babel import Locale
+
+# Babel is imported where it is first needed, not with this module: importing it and
+# its data costs about 0.1 s and 2 MB on a desktop core (measured in
+# benchmarks/bench_i18n.py), which `homeboard --help` and friends need not pay.
 
 Clock = Literal["24h", "12h"]
 
@@ -40,12 +43,16 @@ _ZEROS: dict[str, str] = {
 @cache
 def _identifiers() -> dict[str, str]:
     """Every CLDR locale Babel has, keyed by its lower-case spelling."""
+    from babel.localedata import locale_identifiers
+
     return {name.lower(): name for name in locale_identifiers() if name != "root"}
 
 
 @cache
 def _by_english_name() -> dict[str, str]:
     """CLDR identifiers by their English name, lower case ("german" -> "de")."""
+    from babel import Locale
+
     known = _identifiers()
     names = Locale.parse("en").languages.items()
     return {name.lower(): known[code.lower()] for code, name in names if code.lower() in known}
@@ -58,6 +65,8 @@ def canonical_language(text: str) -> str:
     Three-letter and legacy aliases (``deu``, ``iw``) are refused with the identifier
     they stand for, so that the config file says what the board uses.
     """
+    from babel import Locale, UnknownLocaleError
+
     spelled = text.strip().replace("-", "_")
     known = _identifiers()
     if spelled.lower() in known:
@@ -100,6 +109,8 @@ def check_language(text: str) -> str | None:
 @cache
 def locale_of(language: str) -> Locale:
     """The Babel locale of ``language`` (a canonical identifier; English if unknown)."""
+    from babel import Locale
+
     try:
         return Locale.parse(canonical_language(language))
     except ValueError:
@@ -108,6 +119,9 @@ def locale_of(language: str) -> Locale:
 
 def likely(language: str) -> tuple[str, str, str]:
     """(language, script, region) with CLDR's likely subtags filled in (he -> he, Hebr, IL)."""
+    from babel import Locale
+    from babel.core import get_global
+
     loc = locale_of(language)
     subtags = get_global("likely_subtags")
     full = None
@@ -131,6 +145,8 @@ def first_week_day(language: str) -> int:
     A bare language takes its likely region: ``en`` is the US (Sunday), ``he`` Israel
     (Sunday), ``ar`` Egypt (Saturday), ``de`` Germany (Monday).
     """
+    from babel import Locale
+
     lang, script, region = likely(language)
     return Locale(lang, territory=region or None, script=script or None).first_week_day
 
@@ -160,6 +176,8 @@ def native_digits(text: str, language: str) -> str:
 
 def format_integer(value: int, language: str) -> str:
     """A whole number with the locale's digits and minus sign (sv: ``−5``, ar_EG: ``؜-٥``)."""
+    from babel import numbers
+
     loc = locale_of(language)
     text = numbers.format_decimal(abs(value), locale=loc, numbering_system="default")
     if value < 0:
@@ -171,6 +189,8 @@ def format_integer(value: int, language: str) -> str:
 
 def format_percent(value: int, language: str) -> str:
     """A percentage as the locale writes it (``30%``, ``30 %``, ``%30``)."""
+    from babel import numbers
+
     loc = locale_of(language)
     text = numbers.format_percent(value / 100, locale=loc, numbering_system="default")
     # Babel keeps the pattern's ASCII sign; CLDR's may differ (Arabic ٪) or carry marks.
@@ -181,6 +201,8 @@ def format_percent(value: int, language: str) -> str:
 @cache
 def _pattern(language: str, skeleton: str) -> str:
     """The locale's pattern for ``skeleton``, the hour without a leading zero (compact)."""
+    from babel import dates
+
     loc = locale_of(language)
     skeletons = loc.datetime_skeletons
     best = dates.match_skeleton(skeleton, skeletons) or skeleton
@@ -191,6 +213,8 @@ def _pattern(language: str, skeleton: str) -> str:
 
 def format_skeleton(skeleton: str, moment: date | datetime, language: str) -> str:
     """``moment`` written with the locale's pattern for ``skeleton`` (``MMMd``: ``1. Dez.``)."""
+    from babel import dates
+
     loc = locale_of(language)
     pattern = _pattern(language, skeleton)
     if isinstance(moment, datetime):
@@ -202,11 +226,15 @@ def format_skeleton(skeleton: str, moment: date | datetime, language: str) -> st
 
 def day_names(language: str, width: str, context: str = "stand-alone") -> tuple[str, ...]:
     """The seven day names, Monday first (``width``: wide, abbreviated, short, narrow)."""
+    from babel import dates
+
     names = dates.get_day_names(width, context, locale_of(language))  # type: ignore[arg-type]
     return tuple(names[i] for i in range(7))
 
 
 def month_names(language: str, width: str, context: str = "format") -> tuple[str, ...]:
     """The twelve month names, January first."""
+    from babel import dates
+
     names = dates.get_month_names(width, context, locale_of(language))  # type: ignore[arg-type]
     return tuple(names[i] for i in range(1, 13))
