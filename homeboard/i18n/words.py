@@ -38,8 +38,8 @@ LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 
 # The languages with a catalog of the board's words (English is the source language).
 LANGUAGES: tuple[str, ...] = (
-    "en", "ar", "de", "el", "es", "fr", "he", "hi", "it", "ja", "ko", "nl", "pl", "pt",
-    "pt_BR", "sv", "th", "tr", "uk", "vi", "zh_Hans", "zh_Hant",
+    "en", "ar", "de", "el", "es", "fa", "fr", "he", "hi", "it", "ja", "ko", "nl", "pl", "pt",
+    "pt_BR", "ru", "sv", "th", "tr", "uk", "vi", "zh_Hans", "zh_Hant",
 )  # fmt: skip
 
 
