@@ -391,6 +391,11 @@ def test_a_missing_or_broken_translation_falls_back_to_english(
         assert words.unavailable == "{name} unavailable"  # a wrong placeholder: English
         assert words.more(2) == "+2 more"  # a plural not translated in every form: English
         assert words.days[0] == "Montag"  # CLDR's names whatever the catalog
+        # A damaged catalog: English words, a warning, no crash.
+        (tmp_path / "de" / "LC_MESSAGES" / "homeboard.mo").write_bytes(b"\x00" * 40)
+        for cached in (words_module.translations, words_module.words_for):
+            cached.cache_clear()
+        assert words_for("de").busy == "Busy" and words_for("de").days[0] == "Montag"
     finally:
         for cached in (words_module.translations, words_module.words_for):
             cached.cache_clear()

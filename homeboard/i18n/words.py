@@ -10,6 +10,7 @@ drawn in English, never a crash.
 from __future__ import annotations
 
 import gettext
+import logging
 import string
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -32,6 +33,8 @@ from homeboard.i18n.locales import (
     locale_of,
     month_names,
 )
+
+logger = logging.getLogger(__name__)
 
 DOMAIN = "homeboard"
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
@@ -86,9 +89,14 @@ def translations(language: str) -> gettext.NullTranslations:
     chain: list[gettext.NullTranslations] = []
     for name in catalog_names(language):
         path = LOCALE_DIR / name / "LC_MESSAGES" / f"{DOMAIN}.mo"
-        if path.is_file():
+        try:
             with path.open("rb") as fp:
                 chain.append(gettext.GNUTranslations(fp))
+        except FileNotFoundError:
+            continue
+        except (OSError, ValueError, UnicodeDecodeError):
+            # A damaged catalog costs its words, not the board: English stands in.
+            logger.warning("cannot read the catalog %s; its words are shown in English", path)
     if not chain:
         return gettext.NullTranslations()
     for more_specific, general in zip(chain, chain[1:], strict=False):
