@@ -210,7 +210,8 @@ class BoardState:
     attribution: tuple[str, ...] = ()
     units: str = "metric"
     clock: str = "24h"
-    language: str = "en"
+    language: str = "en"  # a CLDR locale identifier
+    first_week_day: int = 0  # where the language is spoken: 0 = Monday ... 6 = Sunday
     location: str | None = None
     weather_enabled: bool = True
 
@@ -291,8 +292,12 @@ def events_on(
     now: datetime,
     *,
     labels: Mapping[str, tuple[str, str]],
+    busy: str = "Busy",
 ) -> list[Event]:
-    """The events that cover ``day`` (local), marked underway and continued."""
+    """The events that cover ``day`` (local), marked underway and continued.
+
+    An event without a title shows ``busy`` (the board's word for it).
+    """
     day_begin, day_end = _day_bounds(day, tz)
     at = instant(now)
     shown: list[Event] = []
@@ -306,7 +311,7 @@ def events_on(
                 continue
             shown.append(
                 Event(
-                    title=ev.title or "Busy",
+                    title=ev.title or busy,
                     start=first,
                     end=after,
                     all_day=True,
@@ -330,7 +335,7 @@ def events_on(
             continue
         shown.append(
             Event(
-                title=ev.title or "Busy",
+                title=ev.title or busy,
                 start=start.astimezone(tz),
                 end=end.astimezone(tz),
                 all_day=False,
@@ -364,6 +369,7 @@ def compose(config: Config, snapshots: Mapping[str, Snapshot], now: datetime) ->
     today = now.date()
     dates = [today + timedelta(days=i) for i in range(config.layout.days)]
     sources: list[SourceState] = []
+    words = words_for(config.language)
 
     # Weather
     weather_cfg = config.weather
@@ -374,7 +380,7 @@ def compose(config: Config, snapshots: Mapping[str, Snapshot], now: datetime) ->
     if weather_on and weather_cfg is not None:
         snap = snapshots.get(WEATHER)
         status = source_status(snap, now, weather_cfg.max_age)
-        label = words_for(config.language).weather
+        label = words.weather
         sources.append(_source_state(WEATHER, "weather", label, status, snap))
         if snap is not None and isinstance(snap.data, WeatherData) and status != "unavailable":
             current = snap.data.current
@@ -402,7 +408,7 @@ def compose(config: Config, snapshots: Mapping[str, Snapshot], now: datetime) ->
     if config.holidays is not None:
         snap = snapshots.get(HOLIDAYS)
         status = source_status(snap, now, _holidays_max_age(config))
-        label = words_for(config.language).holidays
+        label = words.holidays
         sources.append(_source_state(HOLIDAYS, "holidays", label, status, snap))
         if status != "unavailable":
             special_snaps.append(snap)
@@ -415,7 +421,7 @@ def compose(config: Config, snapshots: Mapping[str, Snapshot], now: datetime) ->
 
     days = []
     for d in dates:
-        day_events = events_on(events, d, tz, now, labels=labels)
+        day_events = events_on(events, d, tz, now, labels=labels, busy=words.busy)
         banner: Special | None = None
         todays = sorted(
             specials.get(d, ()), key=lambda s: (SPECIAL_PRIORITY.get(s.kind, 9), s.title)
@@ -469,8 +475,9 @@ def compose(config: Config, snapshots: Mapping[str, Snapshot], now: datetime) ->
         updated_at=updated_at.astimezone(tz) if updated_at else None,
         attribution=tuple(attribution) if config.layout.show_attribution else (),
         units=config.units,
-        clock=config.clock,
+        clock=config.time_clock,
         language=config.language,
+        first_week_day=words.first_week_day,
         location=config.location.name if config.location else None,
         weather_enabled=weather_on,
     )

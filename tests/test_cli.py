@@ -186,8 +186,8 @@ def test_demo_takes_the_look_of_the_config_found_by_lookup(tmp_path: Path) -> No
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["timezone"] == "Europe/Berlin" and data["language"] == "de"
-    # The demo household's data stays: its calendars and birthday.
-    assert data["days"][0]["special"]["message"] == "Happy Birthday, Corinne!"
+    # The demo household's data stays: its calendars and birthday, in the board's language.
+    assert data["days"][0]["special"]["message"] == "Alles Gute zum Geburtstag, Corinne!"
 
 
 def test_unwritable_output_is_one_clear_line(tmp_path: Path) -> None:

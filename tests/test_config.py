@@ -829,28 +829,21 @@ def test_every_problem_is_reported_at_once() -> None:
     ]
 
 
-def test_language_and_icon_lists_come_from_their_modules(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_the_icon_list_comes_from_its_module(monkeypatch: pytest.MonkeyPatch) -> None:
+    # (Languages are CLDR's, checked in tests/test_i18n.py.)
     text = """\
         weather: null
-        language: xx
         special_events:
           - {name: A, date: 01-01, icon: cake}
         """
-    monkeypatch.setitem(
-        sys.modules, "homeboard.i18n", types.SimpleNamespace(LANGUAGES=("en", "de"))
-    )
     fake_icons = types.SimpleNamespace(ICON_NAMES=("birthday", "heart"))
     monkeypatch.setitem(sys.modules, "homeboard.render.icons", fake_icons)
     assert problems(text) == [
-        "config.yaml:2: language: must be one of en, de, not 'xx'",
-        "config.yaml:4: special_events[0].icon: must be one of birthday, heart, not 'cake'",
+        "config.yaml:3: special_events[0].icon: must be one of birthday, heart, not 'cake'",
     ]
-    # Without those modules: English only, and any icon name.
-    monkeypatch.setitem(sys.modules, "homeboard.i18n", None)
+    # Without that module: any icon name.
     monkeypatch.setitem(sys.modules, "homeboard.render.icons", None)
-    assert problems(text) == ["config.yaml:2: language: must be one of en, not 'xx'"]
+    assert load(text).special_events[0].icon == "cake"
 
 
 # --------------------------------------------------------------- files that are not YAML

@@ -195,12 +195,11 @@ def _timezone(value: str) -> str | None:
     return None
 
 
-def _languages() -> Sequence[str]:
-    try:
-        from homeboard.i18n import LANGUAGES
-    except ImportError:  # the translations module may not be installed yet
-        return ("en",)
-    return tuple(LANGUAGES)
+def _language(text: str, base_dir: Path) -> str:
+    """A CLDR locale identifier, as CLDR spells it (``pt-br`` -> ``pt_BR``)."""
+    from homeboard.i18n import canonical_language  # Babel's data: only when a file says so
+
+    return canonical_language(text)
 
 
 def _icon_names() -> Sequence[str] | None:

@@ -19,7 +19,7 @@ from homeboard.config.fields import (
     _icon_names,
     _ics_url,
     _is_loopback,
-    _languages,
+    _language,
     _not_reserved,
     _parses,
     _placeholders,
@@ -583,11 +583,18 @@ class Config:
         example="America/Los_Angeles",
     )
     language: str = setting(
-        "en", doc="Language of day and month names.", checks=[one_of(_languages)]
+        "en",
+        doc=(
+            "The board's language: a CLDR locale (en, en_GB, de, pt_BR, zh_Hant, ja, hi, ar ...)"
+            " for names, dates, digits and words."
+        ),
+        parse=_language,
     )
     location: Location | None = setting(None, doc="Where the weather is for.")
     units: Units = setting("metric", doc="Units of the weather.")
-    clock: Clock = setting("24h", doc="How times of day are written.")
+    clock: Clock | None = setting(
+        None, doc="How times of day are written; default: the language's usual clock."
+    )
     layout: Layout = setting(factory=Layout, doc="How the board is laid out.")
     display: DisplayConfig = setting(factory=DisplayConfig, doc="The panel or the mock.")
     weather: WeatherConfig | None = setting(
@@ -627,6 +634,15 @@ class Config:
     def tz(self) -> ZoneInfo:
         """The household's time zone."""
         return ZoneInfo(self.timezone)
+
+    @property
+    def time_clock(self) -> Clock:
+        """The clock times are written with: ``clock``, else the language's usual one."""
+        if self.clock is not None:
+            return self.clock
+        from homeboard.i18n import default_clock
+
+        return default_clock(self.language)
 
     @property
     def weather_enabled(self) -> bool:

@@ -14,6 +14,7 @@ from importlib import resources
 from pathlib import Path
 
 from homeboard.config import Config, load_config
+from homeboard.i18n import words_for
 from homeboard.model import (
     SPECIAL,
     WEATHER,
@@ -216,19 +217,21 @@ def _weather(config: Config, today: date, now: datetime) -> WeatherData:
 def _specials(config: Config, today: date, scenario: str) -> tuple[SpecialDay, ...]:
     if scenario == "plain":
         return ()
+    # In the board's language, as SpecialDaysSource would write them.
+    words = words_for(config.language)
     out = [
         SpecialDay(
             date=today,
             kind="birthday",
-            title="Corinne turns 8",
-            message="Happy Birthday, Corinne!",
+            title=words.birthday_age("Corinne", 8),
+            message=words.birthday.format(name="Corinne"),
             icon="birthday",
         ),
         SpecialDay(
             date=today + timedelta(days=2),
             kind="anniversary",
-            title="Jess & Kyle: 12 years",
-            message="Happy Anniversary, Jess & Kyle!",
+            title=words.anniversary_years("Jess & Kyle", 12),
+            message=words.anniversary.format(name="Jess & Kyle"),
             icon="anniversary",
         ),
     ]
@@ -236,11 +239,12 @@ def _specials(config: Config, today: date, scenario: str) -> tuple[SpecialDay, .
         change = _clock_change(config, today)
         if change is not None:
             day, back = change
+            title, message = words.clock_change(timedelta(hours=-1 if back else 1))
             out[1] = SpecialDay(
                 date=day,
                 kind="dst",
-                title="Clocks go back 1 hour" if back else "Clocks go forward 1 hour",
-                message="Daylight saving time ends" if back else "Daylight saving time begins",
+                title=title,
+                message=message,
                 icon="dst_back" if back else "dst_forward",
                 color="black",
             )

@@ -38,6 +38,7 @@ import requests
 
 from homeboard.errors import SourceError
 from homeboard.i18n import words_for
+from homeboard.i18n.locales import likely, locale_of
 from homeboard.model import (
     HOLIDAYS,
     SPECIAL,
@@ -104,67 +105,27 @@ def solstice_or_equinox(year: int, month: int) -> datetime:
     return _J2000_UTC + timedelta(days=jde - _J2000) - timedelta(seconds=_delta_t(year))
 
 
-# Season names per language: (spring, summer, autumn, winter) as "first day of …".
-_SEASON_TITLES: dict[str, tuple[str, str, str, str]] = {
-    "en": ("First day of spring", "First day of summer", "First day of autumn",
-           "First day of winter"),
-    "de": ("Frühlingsanfang", "Sommeranfang", "Herbstanfang", "Winteranfang"),
-    "fr": ("Début du printemps", "Début de l'été", "Début de l'automne", "Début de l'hiver"),
-    "es": ("Comienza la primavera", "Comienza el verano", "Comienza el otoño",
-           "Comienza el invierno"),
-    "nl": ("Begin van de lente", "Begin van de zomer", "Begin van de herfst",
-           "Begin van de winter"),
-    "sv": ("Vårdagjämning", "Midsommarsolstånd", "Höstdagjämning", "Vintersolstånd"),
-}
 _SEASON_ICONS = ("season_spring", "season_summer", "season_autumn", "season_winter")
 
 
 def seasons_between(first: date, after: date, tz: tzinfo, *, southern: bool = False,
                     language: str = "en") -> Iterator[SpecialDay]:
     """The equinoxes and solstices whose local date (in ``tz``) is in [first, after)."""
-    titles = _SEASON_TITLES.get(language, _SEASON_TITLES["en"])
+    words = words_for(language)
     for year in range(first.year - 1, after.year + 1):
         for index, month in enumerate((3, 6, 9, 12)):
             day = solstice_or_equinox(year, month).astimezone(tz).date()
             if not first <= day < after:
                 continue
             season = (index + 2) % 4 if southern else index  # March is autumn down south
-            yield SpecialDay(date=day, kind="season", title=titles[season],
-                             message=titles[season], icon=_SEASON_ICONS[season], color="black")
+            title = words.season(season)
+            yield SpecialDay(date=day, kind="season", title=title, message=title,
+                             icon=_SEASON_ICONS[season], color="black")
 
 
 # --------------------------------------------------------------------------- #
 # Clock changes
 # --------------------------------------------------------------------------- #
-
-_DST_WORDS: dict[str, tuple[str, str, str, str]] = {
-    # (title forward, title back, message forward, message back); {delta} e.g. "1 hour"
-    "en": ("Clocks go forward {delta}", "Clocks go back {delta}",
-           "Daylight saving time starts", "Daylight saving time ends"),
-    "de": ("Uhren {delta} vor", "Uhren {delta} zurück", "Beginn der Sommerzeit",
-           "Ende der Sommerzeit"),
-    "fr": ("On avance l'heure (+{delta})", "On recule l'heure (−{delta})",
-           "Passage à l'heure d'été", "Passage à l'heure d'hiver"),
-    "es": ("Adelantar {delta}", "Atrasar {delta}", "Empieza el horario de verano",
-           "Termina el horario de verano"),
-    "nl": ("Klok {delta} vooruit", "Klok {delta} terug", "Zomertijd begint", "Zomertijd eindigt"),
-    "sv": ("Klockan {delta} framåt", "Klockan {delta} bakåt", "Sommartid börjar",
-           "Sommartid slutar"),
-}
-_HOUR_WORDS = {"en": ("1 hour", "{h} hours", "{m} minutes"), "de": ("1 Stunde", "{h} Stunden",
-               "{m} Minuten"), "fr": ("1 h", "{h} h", "{m} min"),
-               "es": ("1 hora", "{h} horas", "{m} minutos"), "nl": ("1 uur", "{h} uur",
-               "{m} minuten"), "sv": ("1 timme", "{h} timmar", "{m} minuter")}
-
-
-def _delta_words(delta: timedelta, language: str) -> str:
-    one, many, minutes = _HOUR_WORDS.get(language, _HOUR_WORDS["en"])
-    total = int(abs(delta.total_seconds()) // 60)
-    if total % 60:
-        return minutes.format(m=total)
-    hours = total // 60
-    return one if hours == 1 else many.format(h=hours)
-
 
 def clock_change(day: date, tz: tzinfo) -> timedelta | None:
     """How far the clocks move during local ``day`` in ``tz`` (+1h in spring), or None.
@@ -184,17 +145,15 @@ def clock_change(day: date, tz: tzinfo) -> timedelta | None:
 def clock_changes_between(first: date, after: date, tz: tzinfo, *,
                           language: str = "en") -> Iterator[SpecialDay]:
     """A SpecialDay for each day in [first, after) on which the clocks change in ``tz``."""
-    forward_title, back_title, forward_msg, back_msg = _DST_WORDS.get(language, _DST_WORDS["en"])
+    words = words_for(language)
     day = first
     while day < after:
         delta = clock_change(day, tz)
         if delta is not None:
-            words = _delta_words(delta, language)
+            title, message = words.clock_change(delta)
             forward = delta > timedelta(0)
             yield SpecialDay(
-                date=day, kind="dst",
-                title=(forward_title if forward else back_title).format(delta=words),
-                message=forward_msg if forward else back_msg,
+                date=day, kind="dst", title=title, message=message,
                 icon="dst_forward" if forward else "dst_back", color="black",
             )
         day += timedelta(days=1)
@@ -260,10 +219,10 @@ def special_event_days(events: Iterable[SpecialEvent], first: date, after: date,
                                       "years": count if count is not None else ""}
             if event.kind == "birthday":
                 default = words.birthday
-                title = words.birthday_age.format(**fields) if count is not None else None
+                title = words.birthday_age(event.name, count) if count is not None else None
             elif event.kind == "anniversary":
                 default = words.anniversary
-                title = words.anniversary_years.format(**fields) if count is not None else None
+                title = words.anniversary_years(event.name, count) if count is not None else None
             else:
                 default, title = "{name}", None
             message = (event.message or default).format(**fields)
@@ -298,11 +257,22 @@ def holiday_icon(name: str) -> str:
     return "holiday"
 
 
-def _holiday_language(supported: Iterable[str], language: str) -> str | None:
+def holiday_language(supported: Iterable[str], language: str) -> str | None:
+    """The one of ``supported`` (the holidays package's codes) that suits ``language``.
+
+    ``pt_BR`` -> pt_BR, ``zh_Hant`` -> zh_TW, ``zh`` -> zh_CN, ``en_GB`` -> en_GB or else
+    another English; never a language in another script (Traditional for Simplified).
+    None when the package has no names in that language: it then uses the country's own.
+    """
     supported = tuple(supported)
-    if language in supported:
-        return language
-    return next((s for s in supported if s.split("_")[0] == language), None)
+    lang, script, region = likely(language)
+    wanted = [str(locale_of(language)), f"{lang}_{region}", lang]
+    found = next((s for s in wanted if s in supported), None)
+    if found is not None:
+        return found
+    return next(
+        (s for s in supported if s.split("_")[0] == lang and likely(s)[1] == script), None
+    )
 
 
 def holiday_calendar(cfg: HolidaysConfig, years: Iterable[int], *, language: str = "en") -> Any:
@@ -317,7 +287,10 @@ def holiday_calendar(cfg: HolidaysConfig, years: Iterable[int], *, language: str
     try:
         probe = holidays.country_holidays(cfg.country, **{k: v for k, v in kwargs.items()
                                                            if k != "years"})
-        lang = _holiday_language(getattr(probe, "supported_languages", ()), language)
+        lang = holiday_language(getattr(probe, "supported_languages", ()), language)
+        # Else the country's own language, said outright: left out, the package reads
+        # the process's LANG, and the names would change with the shell they start from.
+        lang = lang or getattr(probe, "default_language", None)
         if lang is not None:
             kwargs["language"] = lang
         return holidays.country_holidays(cfg.country, **kwargs)
@@ -458,6 +431,7 @@ def _ordered(found: Iterable[SpecialDay]) -> tuple[SpecialDay, ...]:
 
 __all__ = [
     "HolidaysSource", "SpecialDaysSource", "check_holidays", "clock_change",
-    "clock_changes_between", "holiday_calendar", "holiday_icon", "holidays_between",
+    "clock_changes_between", "holiday_calendar", "holiday_icon", "holiday_language",
+    "holidays_between",
     "occurrences", "seasons_between", "solstice_or_equinox", "special_event_days", "yearly_date",
 ]

@@ -46,8 +46,8 @@ def draw_column(c: Canvas, box: Box, day: Day) -> None:
     )
     y += m.px(24)
     fc = day.forecast
-    temps = f"{format_temp(fc.high)}/{format_temp(fc.low)}" if fc else ""
-    chance = format_chance(fc.precip_chance) if fc else ""
+    temps = f"{format_temp(fc.high, words)}/{format_temp(fc.low, words)}" if fc else ""
+    chance = format_chance(fc.precip_chance, words) if fc else ""
     narrow = text_width(temps, m.font(19, bold=True)) + m.px(56) > ix1 - ix0
     row_h = m.px(50) + (m.px(40) if narrow else 0)
     if st.weather_enabled:
@@ -139,11 +139,12 @@ def draw_portrait(c: Canvas, box: Box) -> None:
         fill=BLACK,
         valign="baseline",
     )
+    big_date = format_date(day.date, words, st.language)
     draw_text(
         c.image,
         (x0 + pad, y + m.px(32), half + m.px(40), y + m.px(100)),
-        format_date(day.date, words, st.language),
-        font=m.font(58, bold=True),
+        big_date,
+        font=m.fitting_font(big_date, half + m.px(40) - x0 - pad, (58, 50, 44), bold=True),
         fill=RED,
         valign="baseline",
     )
@@ -235,8 +236,8 @@ def draw_row(c: Canvas, box: Box, day: Day) -> None:
                 fill=BLACK,
             )
             tx, tx1 = x0 + pad + icon + m.px(4), x0 + side
-            temps = f"{format_temp(fc.high)}/{format_temp(fc.low)}"
-            chance = format_chance(fc.precip_chance)
+            temps = f"{format_temp(fc.high, words)}/{format_temp(fc.low, words)}"
+            chance = format_chance(fc.precip_chance, words)
             font = m.fitting_font(temps, tx1 - tx, (15, 14, 13, 12), bold=True)
             if not chance:
                 draw_text(

@@ -17,9 +17,11 @@ from homeboard.render.text import draw_text, text_width
 def _when(ev: Event, state: BoardState, words: Words) -> str:
     """The time shown for a timed event on a day (its end when it began earlier)."""
     if ev.continues_from and isinstance(ev.end, datetime):
-        when = "→ " + format_time(ev.end, state.clock) if not ev.continues_to else words.all_day
+        when = (
+            "→ " + format_time(ev.end, state.clock, words) if not ev.continues_to else words.all_day
+        )
     elif isinstance(ev.start, datetime):
-        when = format_time(ev.start, state.clock)
+        when = format_time(ev.start, state.clock, words)
     else:
         when = words.all_day
     return when
@@ -108,7 +110,7 @@ class EventList:
 
     def _more(self, image: Image.Image, box: Box, count: int) -> None:
         x0, y, x1, y1 = box
-        text = self.words.more.format(n=count)
+        text = self.words.more(count)
         draw_text(
             image,
             (x0, y, x1, min(y1, y + self.more_h)),

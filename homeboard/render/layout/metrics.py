@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Literal, TypeGuard
 
 from PIL import Image, ImageDraw
@@ -39,14 +39,21 @@ class Metrics:
         return get_font(self.px(size), bold=bold, family="display" if display else "ui")
 
     def fitting_font(
-        self, text: str, width: int, sizes: tuple[float, ...], *, bold: bool = False
+        self,
+        text: str,
+        width: int,
+        sizes: tuple[float, ...],
+        *,
+        bold: bool = False,
+        display: bool = False,
     ) -> FontChain:
         """The first of ``sizes`` at which ``text`` fits ``width``, else the last.
 
-        For numbers, which must be read whole: a smaller size beats "-13°/-2…".
+        For numbers and dates, which must be read whole: a smaller size beats "-13°/-2…"
+        or "12月1…".
         """
         for size in sizes:
-            font = self.font(size, bold=bold)
+            font = self.font(size, bold=bold, display=display)
             if text_width(text, font) <= width:
                 return font
         return font
@@ -88,22 +95,29 @@ def round_half_away(value: float) -> int:
     return int(math.copysign(whole, value)) if whole else 0
 
 
-def format_temp(value: float | None) -> str:
+def format_temp(value: float | None, words: Words | None = None) -> str:
     """A temperature as shown: rounded half away from zero, with a degree sign.
 
     A dash when unknown, not a number or beyond any real temperature; never "-0°".
+    With ``words``, in the locale's digits and minus sign (``−5°`` in Swedish).
     """
     if not _is_number(value) or not -TEMPERATURE_LIMIT < value < TEMPERATURE_LIMIT:
         return "–"
-    return f"{round_half_away(value)}°"
+    degrees = round_half_away(value)
+    return f"{words.number(degrees) if words else degrees}°"
 
 
-def format_chance(value: float | None) -> str:
-    """A chance of precipitation as shown (``30%``); "" for none, zero or a value not in 0-100."""
+def format_chance(value: float | None, words: Words | None = None) -> str:
+    """A chance of precipitation as shown (``30%``); "" for none, zero or a value not in 0-100.
+
+    With ``words``, as the locale writes a percentage (``30 %`` in German).
+    """
     if not _is_number(value) or not 0 < value <= 100:
         return ""
     percent = round_half_away(value)
-    return f"{percent}%" if percent else ""
+    if not percent:
+        return ""
+    return words.percent(percent) if words else f"{percent}%"
 
 
 def _is_number(value: object) -> TypeGuard[float]:
@@ -113,8 +127,13 @@ def _is_number(value: object) -> TypeGuard[float]:
     return math.isfinite(value)
 
 
-def format_time(moment: datetime, clock: str) -> str:
-    """A time of day, compact: ``9:30`` / ``15:45`` (24h) or ``9:30am`` / ``3pm`` (12h)."""
+def format_time(moment: datetime, clock: str, words: Words | None = None) -> str:
+    """A time of day, compact: ``9:30`` / ``15:45`` (24h) or ``9:30am`` / ``3pm`` (12h).
+
+    With ``words``, as the locale writes it (``18:05 น.``, ``오후 6:05``).
+    """
+    if words is not None:
+        return words.time(moment, clock)
     if clock == "12h":
         hour = moment.hour % 12 or 12
         suffix = "am" if moment.hour < 12 else "pm"
@@ -122,20 +141,17 @@ def format_time(moment: datetime, clock: str) -> str:
     return f"{moment.hour}:{moment.minute:02d}"
 
 
-def format_date(day: date, words: Words, language: str) -> str:
-    """``Nov 25`` in English, ``25 nov`` elsewhere."""
-    month = words.months_short[day.month - 1]
-    return f"{month} {day.day}" if language == "en" else f"{day.day} {month}"
+def format_date(day: date, words: Words, language: str = "") -> str:
+    """A day and month in the locale's order: ``Nov 25``, ``25. Nov.``, ``11月25日``."""
+    return words.date(day)
 
 
 def format_when(moment: datetime, today: date, clock: str, words: Words) -> str:
-    """A past moment relative to today: ``9:15am`` today, ``Tue 6pm`` this week, ``Nov 3``."""
-    shown = format_time(moment, clock)
-    if moment.date() == today:
-        return shown
-    if today - moment.date() < timedelta(days=6):
-        return f"{words.days_short[moment.weekday()]} {shown}"
-    return format_date(moment.date(), words, "en")
+    """A past moment relative to today: ``9:15am`` today, ``Tue 6pm`` this week, ``Nov 3``.
+
+    In the locale's order: ``Di., 18:00`` in German, ``18:00 (火)`` in Japanese.
+    """
+    return words.when(moment, today, clock)
 
 
 def wrap_text(text: str, font: FontChain, max_width: int, max_lines: int) -> list[str]:

@@ -38,11 +38,13 @@ def draw_today(c: Canvas, box: Box) -> None:
         valign="baseline",
     )
     y += m.px(32)
+    big_date = format_date(day.date, words, st.language)
     draw_text(
         c.image,
         (ix0, y, ix1, y + m.px(66)),
-        format_date(day.date, words, st.language),
-        font=m.font(70, bold=True, display=True),
+        big_date,
+        # "Nov 25" fits at 70; "12月25日" or "25. Nov." may need a smaller size.
+        font=m.fitting_font(big_date, ix1 - ix0, (70, 62, 54, 46), bold=True, display=True),
         fill=RED,
         valign="baseline",
     )
@@ -150,7 +152,7 @@ def draw_current(c: Canvas, box: Box, day: Day) -> None:
         draw_text(
             c.image,
             (tx, y0, x1, y0 + m.px(52)),
-            format_temp(cur.temperature),
+            format_temp(cur.temperature, c.words),
             font=m.font(50, bold=True),
             fill=now_color,
             valign="baseline",
@@ -163,7 +165,7 @@ def draw_current(c: Canvas, box: Box, day: Day) -> None:
         draw_text(
             c.image,
             (tx, line_y, x1, y1),
-            c.words.stale.format(name="", when=when).strip(),
+            c.words.as_of.format(when=when),
             font=m.font(17, bold=True),
             fill=RED,
             valign="top",
@@ -172,7 +174,7 @@ def draw_current(c: Canvas, box: Box, day: Day) -> None:
     if fc is not None:
         text, font = _day_summary(c, fc, x1 - tx)
     elif cur is not None and cur.apparent is not None:
-        text = c.words.feels_like.format(temp=format_temp(cur.apparent))
+        text = c.words.feels_like.format(temp=format_temp(cur.apparent, c.words))
         font = m.font(18, bold=True)
     else:
         return
@@ -185,7 +187,9 @@ def _day_summary(c: Canvas, fc: Forecast, width: int) -> tuple[str, FontChain]:
     Tighter spacing first, then smaller sizes: the numbers must be read whole (a chance
     of rain cut to "3…" says nothing); only when nothing fits does the text get cut.
     """
-    high, low, chance = format_temp(fc.high), format_temp(fc.low), format_chance(fc.precip_chance)
+    w = c.words
+    high, low = format_temp(fc.high, w), format_temp(fc.low, w)
+    chance = format_chance(fc.precip_chance, w)
     tail = [chance] if chance else []
     candidates = [
         "  ".join([f"{high} / {low}", *tail]),
