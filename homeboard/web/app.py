@@ -242,7 +242,7 @@ def create_app(
             log.warning("Redis did not answer: %s", type(exc).__name__)
             return page("down.html", 503)
         view = page_view(
-            doc, meta, tz=tz, clock=config.clock, words=words, days=days, months=months
+            doc, meta, tz=tz, clock=config.time_clock, words=words, days=days, months=months
         )
         note = session.pop("note") if "note" in session else None
         return page(
@@ -260,7 +260,7 @@ def create_app(
         def when(at: datetime | None) -> str:
             if at is None:
                 return "?"
-            return when_text(at, moment, tz, config.clock, words, days=days, months=months)
+            return when_text(at, moment, tz, config.time_clock, words, days=days, months=months)
 
         if note == "failed":
             return "bad", words.refresh_no_redis
