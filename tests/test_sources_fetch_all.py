@@ -294,6 +294,27 @@ def test_the_budget_bounds_the_whole_fetch() -> None:
     assert snaps["calendar:Second"].last_error == "Second: no time left in this refresh"
 
 
+def test_special_days_come_first_whatever_slow_calendars_spend() -> None:
+    # The special days are computed here in milliseconds: listed last, they used to
+    # find the budget spent by a stuck calendar ("no time left") and their banners
+    # vanished from `homeboard state`. They run first, and the order of the result
+    # stays the order of the sources.
+    slow = SleepySource("Slow", seconds=3.0, deadline=60)
+
+    class Special(FakeSource):
+        kind = "special"
+
+    special = Special("Birthdays", (event("Corinne"),))
+    special.name = "special"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("homeboard.sources.DEADLINE_GRACE", 0.2)
+        snaps = fetch_all([slow, special], {}, session=None, now=NOW,  # type: ignore[arg-type]
+                          budget=0.5)
+    assert snaps["special"].last_error is None and snaps["special"].data
+    assert snaps["calendar:Slow"].last_error.startswith("Slow: took longer than 0.")
+    assert list(snaps) == ["calendar:Slow", "special"]
+
+
 def test_a_source_can_check_its_deadline() -> None:
     seen: list[float] = []
 

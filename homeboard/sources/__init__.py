@@ -117,6 +117,10 @@ def is_due(source: Source, previous: Snapshot | None, now: datetime) -> bool:
 DEADLINE_GRACE = 5.0
 
 
+#: Kinds of source that need no network: fetched first, whatever the budget.
+LOCAL_KINDS = frozenset({"special", "holidays"})
+
+
 def fetch_all(
     sources: Iterable[Source],
     previous: Mapping[str, Snapshot],
@@ -140,16 +144,19 @@ def fetch_all(
     it, and a source whose turn comes after it is spent fails ("no time left"), so
     that the refresh still saves and draws what the others brought.
     """
-    out: dict[str, Snapshot] = {}
+    sources = list(sources)
+    got: dict[str, Snapshot] = {}
     ends_at = None if budget is None else time.monotonic() + budget
-    for source in sources:
+    # Sources computed on this machine (special days, holidays) go first: they take
+    # milliseconds, and slow network sources must not spend the budget they need.
+    for source in sorted(sources, key=lambda s: s.kind not in LOCAL_KINDS):
         prev = previous.get(source.name)
         if prev is not None and not force and due_only and not is_due(source, prev, now):
-            out[source.name] = prev
+            got[source.name] = prev
             continue
         left = None if ends_at is None else ends_at - time.monotonic()
-        out[source.name] = fetch_one(source, prev, session=session, now=now, budget=left)
-    return out
+        got[source.name] = fetch_one(source, prev, session=session, now=now, budget=left)
+    return {source.name: got[source.name] for source in sources}
 
 
 @dataclass
