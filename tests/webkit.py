@@ -60,7 +60,8 @@ class ThreadedServer:
         self.server = waitress.server.create_server(
             app, listen=f"127.0.0.1:{port}", threads=4, clear_untrusted_proxy_headers=False
         )
-        self.thread = threading.Thread(target=self.server.run, name="waitress", daemon=True)
+        self._stopping = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="waitress", daemon=True)
 
     @property
     def url(self) -> str:
@@ -72,12 +73,24 @@ class ThreadedServer:
         self.thread.start()
         return self
 
-    def stop(self) -> None:
-        """Stop serving and wait for the thread (worker threads first: a response still being
-        written must not find the server's wake-up pipe closed)."""
+    def _run(self) -> None:
+        # One select at a time, so that the sockets are closed by this thread between two
+        # of them: closed from another thread, a select in progress fails with EBADF.
+        from waitress import wasyncore
+
+        while not self._stopping.is_set():
+            wasyncore.loop(timeout=0.05, map=self.server._map, count=1)
+        # Worker threads first: a response still being written must not find the
+        # server's wake-up pipe closed.
         self.server.task_dispatcher.shutdown(timeout=5)
-        self.server.close()
-        self.thread.join(5)
+        for dispatcher in list(self.server._map.values()):  # listener, connections, trigger
+            dispatcher.close()
+
+    def stop(self) -> None:
+        """Stop serving and wait until the server's sockets are closed."""
+        self._stopping.set()
+        self.thread.join(10)
+        assert not self.thread.is_alive(), "the page's server did not stop"
 
 
 class WebProcess:
