@@ -27,11 +27,13 @@ no pixel can land outside the box and no grey can appear.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import io
 import pathlib
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Literal
@@ -548,6 +550,45 @@ def split_to_fit(text: str, font: FontChain, max_width: int, *, keep: int = 1) -
 # --------------------------------------------------------------------------- drawing
 
 
+@dataclass(frozen=True)
+class _MirrorLayer:
+    """Where text and icons go while a right-to-left board is painted (see ``mirrored``)."""
+
+    ink: Image.Image  # mode "P": the palette index of each inked pixel
+    mask: Image.Image  # mode "1": which pixels are inked
+
+
+_MIRROR: contextvars.ContextVar[_MirrorLayer | None] = contextvars.ContextVar(
+    "homeboard_text_mirror", default=None
+)
+
+
+@contextlib.contextmanager
+def mirrored(image: Image.Image) -> Iterator[None]:
+    """Paint ``image`` mirrored left to right, with its text and icons still reading right.
+
+    For right-to-left boards: the layout draws as for a left-to-right one; its lines,
+    bars and arrows are flipped at the end (today's column lands on the right, arrows of
+    multi-day bars point the other way), while every text and icon is drawn unflipped in
+    the mirrored box, with "left" and "right" alignment swapped. Callers see the boxes
+    they asked for in what ``paste_mask`` and ``draw_text`` return.
+    """
+    layer = _MirrorLayer(Image.new("P", image.size, 0), Image.new("1", image.size, 0))
+    layer.ink.putpalette(image.getpalette() or [])
+    token = _MIRROR.set(layer)
+    try:
+        yield
+    finally:
+        _MIRROR.reset(token)
+    image.paste(image.transpose(Image.Transpose.FLIP_LEFT_RIGHT))
+    image.paste(layer.ink, (0, 0), layer.mask)
+
+
+def _mirror_box(box: Box, width: int) -> Box:
+    left, top, right, bottom = box
+    return (width - right, top, width - left, bottom)
+
+
 def paste_mask(image: Image.Image, box: Box, mask: Image.Image, fill: int) -> Box | None:
     """Paste ``fill`` through a 1-bit ``mask`` the size of ``box``; return the inked bbox.
 
@@ -559,6 +600,17 @@ def paste_mask(image: Image.Image, box: Box, mask: Image.Image, fill: int) -> Bo
     left, top, right, bottom = box
     if mask.size != (right - left, bottom - top):
         raise ValueError(f"mask size {mask.size} does not match box {box}")
+    layer = _MIRROR.get()
+    if layer is not None and layer.ink.size == image.size:
+        inked = _paste(layer.ink, _mirror_box(box, image.width), mask, fill, layer.mask)
+        return None if inked is None else _mirror_box(inked, image.width)
+    return _paste(image, box, mask, fill)
+
+
+def _paste(
+    image: Image.Image, box: Box, mask: Image.Image, fill: int, marks: Image.Image | None = None
+) -> Box | None:
+    left, top, right, bottom = box
     # Clip to the image: a box hanging over the edge must not wrap or raise.
     clip = (max(left, 0), max(top, 0), min(right, image.width), min(bottom, image.height))
     if clip[0] >= clip[2] or clip[1] >= clip[3]:
@@ -568,6 +620,8 @@ def paste_mask(image: Image.Image, box: Box, mask: Image.Image, fill: int) -> Bo
     if ink is None:
         return None
     image.paste(fill, clip, mask)
+    if marks is not None:
+        marks.paste(1, clip, mask)
     return (clip[0] + ink[0], clip[1] + ink[1], clip[0] + ink[2], clip[1] + ink[3])
 
 
@@ -604,6 +658,10 @@ def draw_text(
     if not text:
         return None
     line = _layout(text, font, raqm_available())
+    if _MIRROR.get() is not None:
+        # The box will be mirrored: what hugs its left edge on a left-to-right board hugs
+        # its right edge here.
+        align = {"left": "right", "right": "left"}.get(align, align)  # type: ignore[assignment]
     if align == "center":
         x = (width - line.width) // 2
     elif align == "right":
