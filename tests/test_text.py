@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -416,3 +417,170 @@ def test_small_text_is_crisp_one_bit() -> None:
     frame = Image.new("L", (200, 30), 255)
     draw_text(frame, (0, 0, 200, 30), "Dentist 09:30 🎂 שלום", font=get_font(14), fill=BLACK)
     assert {value for _, value in frame.getcolors()} <= {255, BLACK}  # type: ignore[union-attr]
+
+
+# ----------------------------------------------------------------------------- every script
+
+# A title in each script a household may write, and the face family that must draw it.
+SCRIPT_TITLES: dict[str, tuple[str, str]] = {
+    "vietnamese": ("Họp phụ huynh lớp Ngọc", "Roboto"),
+    "greek": ("Γενέθλια της Ελένης", "Roboto"),
+    "cyrillic": ("День рождения бабушки", "Roboto"),
+    "armenian": ("Ծննդյան տոն", "NotoSansArmenian"),
+    "georgian": ("დაბადების დღე", "NotoSansGeorgian"),
+    "hebrew": (HEBREW, "NotoSansHebrew"),
+    "arabic": (ARABIC, "NotoSansArabicUI"),
+    "persian": ("پیک\u200cنیک خانوادگی", "NotoSansArabicUI"),
+    "devanagari": ("दीपावली की शुभकामनाएँ", "NotoSansDevanagariUI"),
+    "bengali": ("শুভ জন্মদিন", "NotoSansBengaliUI"),
+    "gurmukhi": ("ਜਨਮਦਿਨ ਮੁਬਾਰਕ", "NotoSansGurmukhiUI"),
+    "gujarati": ("જન્મદિવસની શુભકામના", "NotoSansGujaratiUI"),
+    "tamil": ("பிறந்தநாள் வாழ்த்துக்கள்", "NotoSansTamilUI"),
+    "telugu": ("పుట్టినరోజు శుభాకాంక్షలు", "NotoSansTeluguUI"),
+    "kannada": ("ಹುಟ್ಟುಹಬ್ಬದ ಶುಭಾಶಯಗಳು", "NotoSansKannadaUI"),
+    "malayalam": ("ജന്മദിനാശംസകൾ", "NotoSansMalayalamUI"),
+    "sinhala": ("සුබ උපන්දිනයක්", "NotoSansSinhalaUI"),
+    "thai": ("สุขสันต์วันเกิดคุณย่า", "NotoSansThaiUI"),
+    "lao": ("ສຸກສັນວັນເກີດ", "NotoSansLaoUI"),
+    "khmer": ("រីករាយថ្ងៃកំណើត", "NotoSansKhmerUI"),
+    "myanmar": ("မွေးနေ့မှာ ပျော်ရွှင်ပါစေ", "NotoSansMyanmarUI"),
+    "ethiopic": ("መልካም ልደት", "NotoSansEthiopic"),
+    "chinese": ("生日快乐 家长会", "NotoSansCJK"),
+    "japanese": ("誕生日おめでとう 歯医者", "NotoSansCJK"),
+    "korean": ("생일 축하해요 할머니", "NotoSansCJK"),
+}
+
+
+def _face_family(filename: str) -> str:
+    return filename.split("-")[0]
+
+
+@pytest.mark.parametrize("shaping", [True, False], ids=["shaped", "basic"])
+@pytest.mark.parametrize("bold", [False, True], ids=["regular", "bold"])
+@pytest.mark.parametrize("script", sorted(SCRIPT_TITLES))
+def test_every_script_draws_in_its_own_face_without_tofu(
+    script: str, bold: bool, shaping: bool
+) -> None:
+    title, family = SCRIPT_TITLES[script]
+    chain = get_font(20, bold=bold)
+    line = text_module._layout(clean_text(title), chain, shaping)
+    letters = [run for run in line.runs if run.text.strip()]
+    assert letters, f"{script}: nothing drawn"
+    for run in letters:
+        assert _face_family(run.file) == family, (script, run)
+        # Every character a run hands to Pillow has a real glyph in that run's face: no
+        # .notdef box, with or without the shaper.
+        for cluster in text_module.graphemes(run.text):
+            for char in cluster:
+                if not text_module._is_ignorable(ord(char)):
+                    assert ord(char) in font_coverage(run.file), (script, char, run.file)
+    assert line.width > 0
+
+
+@pytest.mark.parametrize("script", ["devanagari", "thai", "khmer", "myanmar", "arabic", "korean"])
+def test_script_titles_ink_differs_from_missing_glyph_boxes(script: str) -> None:
+    title, _ = SCRIPT_TITLES[script]
+    chain = get_font(24)
+    primary = load_font(chain.files[0], 24)
+    for shaping in (True, False):
+        with mock.patch.object(text_module, "raqm_available", lambda s=shaping: s):
+            frame = new_frame((700, 40))
+            assert draw_text(frame, (0, 0, 700, 40), title, font=chain, fill=BLACK, truncate=False)
+        # The primary face alone draws its .notdef box for every character of the title.
+        tofu = Image.new("1", (700, 40), 0)
+        draw = ImageDraw.Draw(tofu)
+        draw.fontmode = "1"
+        draw.text((0, chain.ascent), title, font=primary, fill=1, anchor="ls")
+        drawn = frame.point(lambda v: 255 if v else 0).convert("1")
+        assert drawn.tobytes() != tofu.tobytes()
+
+
+def test_shaping_forms_devanagari_conjuncts() -> None:
+    # क्ष and स्क are conjuncts: shaped, the halant joins the consonants into one narrower
+    # glyph; unshaped, the halant and both full consonants sit side by side.
+    chain = get_font(24)
+    for word in ("क्षमा", "स्कूल", "विद्यालय"):
+        shaped = text_module._layout(word, chain, True).width
+        basic = text_module._layout(word, chain, False).width
+        assert shaped < basic, (word, shaped, basic)
+
+
+def test_mixed_hebrew_english_and_numbers_read_in_bidi_order() -> None:
+    # "Meeting with Dan at 10:30": a right-to-left paragraph with an English name and a time.
+    text = "פגישה עם Dan ב-10:30"
+    paragraph, levels = bidi_levels(text)
+    assert paragraph == 1
+    for shaping in (True, False):
+        line = text_module._layout(text, get_font(20), shaping)
+        by_text = {run.text.strip(): run for run in line.runs}
+        hebrew = next(run for run in line.runs if run.file in HEBREW_FACES and "פ" in run.text)
+        # From the left: the time (digits in their own order), then "Dan", then the Hebrew
+        # words, whose first word is drawn rightmost.
+        assert "10:30" in by_text and "Dan" in by_text
+        assert by_text["10:30"].x < by_text["Dan"].x < hebrew.x
+        assert hebrew.x + hebrew.width == line.width
+
+
+def test_cli_warns_when_text_cannot_be_shaped(tmp_path: Path) -> None:
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text("timezone: Europe/Berlin\nlocation: {latitude: 52.5, longitude: 13.4}\n")
+    code = (
+        "import sys, PIL.features as f;"
+        "real = f.check_feature;"
+        "f.check_feature = lambda name: False if name == 'raqm' else real(name);"
+        "from homeboard.cli import main;"
+        "sys.argv = ['homeboard', 'check-config', '--config', sys.argv[1]];"
+        "main()"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(cfg)], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert "warning: text shaping is unavailable" in result.stderr
+    assert "libraqm0" in result.stderr
+    unpatched = code.replace("f.check_feature = ", "_ = ")
+    ok = subprocess.run(
+        [sys.executable, "-c", unpatched, str(cfg)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert ok.returncode == 0 and "ok" in ok.stdout and "shaping" not in ok.stderr, ok.stderr
+
+
+def test_shaping_available_names_the_library() -> None:
+    shaped, why = text_module.shaping_available()
+    assert shaped is text_module.raqm_available()
+    assert ("libraqm" in why) if shaped else ("unavailable" in why)
+
+
+# ----------------------------------------------------------------------------- right to left
+
+
+def test_mirrored_flips_lines_but_not_text_and_swaps_alignment() -> None:
+    frame = new_frame((400, 50))
+    chain = get_font(20)
+    with text_module.mirrored(frame):
+        ImageDraw.Draw(frame).rectangle((0, 0, 49, 3), fill=RED)  # a bar on the left
+        inked = draw_text(frame, (10, 10, 200, 40), "Dan 10:30", font=chain, fill=BLACK)
+    assert inked is not None and inked[0] >= 10  # the caller sees its own box
+    red = frame.point(lambda v: 255 if v == RED else 0).getbbox()
+    assert red == (350, 0, 400, 4)  # the bar moved to the right edge
+    black = frame.point(lambda v: 255 if v == BLACK else 0).getbbox()
+    assert black is not None
+    # The text sits in the mirrored box (200..390), against its right edge, and reads as
+    # it would unmirrored (same ink as drawing it right-aligned there directly).
+    assert 200 <= black[0] and abs(black[2] - 390) <= 2
+    plain = new_frame((400, 50))
+    draw_text(plain, (200, 10, 390, 40), "Dan 10:30", font=chain, fill=BLACK, align="right")
+    assert plain.crop((200, 10, 390, 40)).tobytes() == frame.crop((200, 10, 390, 40)).tobytes()
+
+
+@pytest.mark.parametrize("language", ["he", "ar", "fa", "ar_EG", "he-IL"])
+def test_rtl_languages(language: str) -> None:
+    assert text_module.is_rtl_language(language)
+
+
+@pytest.mark.parametrize("language", ["en", "de", "hi", "th", "ja", "pt_BR", "zh_Hant"])
+def test_ltr_languages(language: str) -> None:
+    assert not text_module.is_rtl_language(language)

@@ -170,6 +170,7 @@ def _title(config: Config, scenario: str, title: str) -> str:
         return title
     return _TITLES.get(config.language, {}).get(title, title)
 
+
 ATTRIBUTION = "Weather: Open-Meteo.com (CC BY 4.0)"
 
 # (day offset, start "HH:MM" or None for all-day, minutes (or days when all-day), title, calendar)
