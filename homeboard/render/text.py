@@ -682,17 +682,30 @@ def draw_text(
     else:
         raise ValueError(f"valign must be top, middle, baseline or bottom, not {valign!r}")
     mask = Image.new("1", (width, height), 0)
-    draw = ImageDraw.Draw(mask)
-    draw.fontmode = "1"  # no anti-aliasing: the panel has no grey
     for run in line.runs:
-        run_font = load_font(run.file, font.size, shaped=run.shaped)
-        direction = ("rtl" if run.rtl else "ltr") if run.shaped else None
-        draw.text(
-            (x + run.x, baseline),
-            run.text,
-            font=run_font,
-            fill=1,
-            anchor="ls",
-            direction=direction,
-        )
+        ink, left, top = _run_ink(run.text, run.file, font.size, run.shaped, run.rtl)
+        if ink is not None:
+            at = (x + run.x + left, baseline + top)
+            mask.paste(1, (*at, at[0] + ink.width, at[1] + ink.height), ink)
     return paste_mask(image, box, mask, fill)
+
+
+@functools.lru_cache(maxsize=2048)
+def _run_ink(
+    text: str, filename: str, size: int, shaped: bool, rtl: bool
+) -> tuple[Image.Image | None, int, int]:
+    """Return one run drawn in 1-bit, and where its top left sits from the pen on the baseline.
+
+    Cached: shaping a run costs more than drawing it, and a board draws the same titles at
+    every refresh until they change.
+    """
+    font = load_font(filename, size, shaped=shaped)
+    direction = ("rtl" if rtl else "ltr") if shaped else None
+    left, top, right, bottom = font.getbbox(text, mode="1", anchor="ls", direction=direction)
+    if right <= left or bottom <= top:
+        return None, 0, 0
+    ink = Image.new("1", (right - left, bottom - top), 0)
+    draw = ImageDraw.Draw(ink)
+    draw.fontmode = "1"  # no anti-aliasing: the panel has no grey
+    draw.text((-left, -top), text, font=font, fill=1, anchor="ls", direction=direction)
+    return ink, int(left), int(top)
