@@ -584,3 +584,29 @@ def test_rtl_languages(language: str) -> None:
 @pytest.mark.parametrize("language", ["en", "de", "hi", "th", "ja", "pt_BR", "zh_Hant"])
 def test_ltr_languages(language: str) -> None:
     assert not text_module.is_rtl_language(language)
+
+
+@pytest.mark.parametrize("script", ["khmer", "myanmar", "devanagari", "telugu", "sinhala"])
+@pytest.mark.parametrize("valign", ["top", "bottom", "baseline"])
+def test_tall_scripts_keep_their_marks_when_the_box_has_room(script: str, valign: str) -> None:
+    # Stacked Khmer and Myanmar marks and Devanagari vowel signs reach beyond Roboto's
+    # ascender and descender lines: a box with room for them must show all of them.
+    title, _ = SCRIPT_TITLES[script]
+    chain = get_font(16)
+    line = text_module._layout(clean_text(title), chain, text_module.raqm_available())
+    inks = [text_module._run_ink(r.text, r.file, 16, r.shaped, r.rtl) for r in line.runs]
+    top = min(t for ink, _, t in inks if ink is not None)
+    bottom = max(t + ink.height for ink, _, t in inks if ink is not None)
+    assert -top > chain.ascent or bottom > chain.descent  # beyond the line's own metrics
+    # All of its ink, drawn in a box far taller than needed.
+    roomy = new_frame((500, 100))
+    whole = draw_text(roomy, (0, 0, 500, 100), title, font=chain, fill=BLACK, valign="middle")
+    assert whole is not None
+    ink_h = whole[3] - whole[1]
+    height = bottom - top
+    frame = new_frame((500, height + 20))
+    inked = draw_text(
+        frame, (0, 10, 500, 10 + height), title, font=chain, fill=BLACK, valign=valign
+    )
+    assert inked is not None
+    assert inked[3] - inked[1] == ink_h  # nothing cut off at the top or the bottom

@@ -681,13 +681,32 @@ def draw_text(
         baseline = height - round(height * descent_share(font.files[0]))
     else:
         raise ValueError(f"valign must be top, middle, baseline or bottom, not {valign!r}")
+    inks = [
+        (run, _run_ink(run.text, run.file, font.size, run.shaped, run.rtl)) for run in line.runs
+    ]
+    drawn = [(top, top + ink.height) for _, (ink, _, top) in inks if ink is not None]
+    if drawn:
+        baseline = _nudge(baseline, min(t for t, _ in drawn), max(b for _, b in drawn), height)
     mask = Image.new("1", (width, height), 0)
-    for run in line.runs:
-        ink, left, top = _run_ink(run.text, run.file, font.size, run.shaped, run.rtl)
+    for run, (ink, left, top) in inks:
         if ink is not None:
             at = (x + run.x + left, baseline + top)
             mask.paste(1, (*at, at[0] + ink.width, at[1] + ink.height), ink)
     return paste_mask(image, box, mask, fill)
+
+
+def _nudge(baseline: int, top: int, bottom: int, height: int) -> int:
+    """Move ``baseline`` just enough to keep ink from ``top`` to ``bottom`` inside the box.
+
+    The line's metrics are Roboto's; Khmer and Myanmar stacks, Devanagari vowel signs and
+    some descenders reach a pixel or three beyond them. Where the box has room, the line
+    moves so that none of it is cut off; where it has not, it stays where it was.
+    """
+    if baseline + top < 0 and bottom - top <= height:
+        return -top
+    if baseline + bottom > height and bottom - top <= height:
+        return height - bottom
+    return baseline
 
 
 @functools.lru_cache(maxsize=2048)
