@@ -10,7 +10,8 @@ Upstream files come from Debian packages (``apt-get download`` + ``dpkg -x``, no
 installed) and from npm tarballs (``npm pack``); they are cached in --cache (default
 ``build/font-sources``). Roboto and Noto Emoji are copied unchanged. Each Noto script face is
 cut down to its script's blocks; Noto Sans CJK SC is taken out of the Debian collection
-(.ttc) and cut down to the common Han, kana and Hangul (see CJK_BLOCKS); DejaVu Sans keeps
+(.ttc) and cut down to the common Han, kana and Hangul with the Japanese forms (see
+CJK_BLOCKS and CJK_FEATURES); DejaVu Sans keeps
 only the symbols and letters no face before it has. The two icon fonts
 are cut down to exactly the glyphs that homeboard/render/icons.py maps, so adding an icon
 there means: add its code point, run this script, commit the new subset.
@@ -107,6 +108,14 @@ CJK_BLOCKS: Ranges = (
     (0xFF00, 0xFFEF),  # half-width and full-width forms
 )
 CJK_TTC_INDEX = 2  # 0 JP, 1 KR, 2 SC, 3 TC, 4 HK
+# Only the OpenType features a horizontal one-line board uses, and of the language systems
+# only Japanese: through "locl" a Japanese board draws the Japanese form of the ideographs
+# whose printed form differs from the Chinese one (the text layer shapes CJK runs with the
+# board's language). That costs 0.9 MB (3,600 glyphs); the Korean, Traditional Chinese and
+# Hong Kong forms would cost as much again, and every feature ("aalt", "vert", the width
+# variants) 1.1 MB more.
+CJK_FEATURES = ("locl", "ccmp")
+CJK_LANGUAGES = ("JAN ",)
 
 
 def _from_codec(codec: str, rows: range) -> set[int]:
@@ -213,8 +222,14 @@ def subset_from(
     *,
     collection_index: int | None = None,
     hinting: bool = True,
+    features: tuple[str, ...] = ("*",),
+    languages: tuple[str, ...] | None = None,
 ) -> Callable[[Path, Path], None]:
-    """Return a builder that keeps only ``unicodes()`` of the font at ``relative``."""
+    """Return a builder that keeps only ``unicodes()`` of the font at ``relative``.
+
+    ``features`` are the OpenType layout features kept; ``languages``, when given, the
+    OpenType language systems kept (the glyphs only others reach through "locl" go).
+    """
 
     def build(cache: Path, out: Path) -> None:
         from fontTools import subset
@@ -222,8 +237,13 @@ def subset_from(
 
         font = TTFont(cache / relative, fontNumber=collection_index or 0, recalcTimestamp=False)
         wanted = set(unicodes())
+        if languages is not None and "GSUB" in font:
+            for record in font["GSUB"].table.ScriptList.ScriptRecord:
+                kept = [ls for ls in record.Script.LangSysRecord if ls.LangSysTag in languages]
+                record.Script.LangSysRecord = kept
+                record.Script.LangSysCount = len(kept)
         options = subset.Options()
-        options.layout_features = ["*"]
+        options.layout_features = list(features)
         options.name_IDs = ["*"]
         options.name_languages = ["*"]
         options.notdef_outline = True
@@ -295,7 +315,13 @@ OUTPUTS: tuple[Output, ...] = (
     # Regular only: a bold CJK subset would add 4.6 MB; bold text in CJK draws regular.
     Output(
         "NotoSansCJK-Regular.otf",
-        subset_from(CJK_TTC.format(weight="Regular"), cjk_unicodes, collection_index=CJK_TTC_INDEX),
+        subset_from(
+            CJK_TTC.format(weight="Regular"),
+            cjk_unicodes,
+            collection_index=CJK_TTC_INDEX,
+            features=CJK_FEATURES,
+            languages=CJK_LANGUAGES,
+        ),
     ),
     Output(
         "NotoEmoji-Medium.ttf",

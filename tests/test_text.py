@@ -610,3 +610,20 @@ def test_tall_scripts_keep_their_marks_when_the_box_has_room(script: str, valign
     )
     assert inked is not None
     assert inked[3] - inked[1] == ink_h  # nothing cut off at the top or the bottom
+
+
+def test_a_japanese_board_draws_ideographs_in_their_japanese_forms() -> None:
+    # 直, 骨 and 角 are printed differently in Japan and in China: a Japanese family must
+    # not read the Chinese forms on its wall. Kana have one form only.
+    def ink(language: str, text: str) -> bytes:
+        frame = new_frame((300, 50))
+        chain = get_font(40, language=language)
+        draw_text(frame, (0, 0, 300, 50), text, font=chain, fill=BLACK)
+        return frame.tobytes()
+
+    if text_module.raqm_available():
+        for han in ("直", "骨", "角"):
+            assert ink("ja", han) != ink("zh_Hans", han), han
+            assert ink("ja_JP", han) == ink("ja", han)
+    assert ink("ja", "ひらがな") == ink("zh_Hans", "ひらがな")
+    assert ink("en", "直") == ink("zh_Hans", "直") == ink("ko", "直")

@@ -193,6 +193,8 @@ class FontChain:
 
     size: int
     files: tuple[str, ...]
+    # The OpenType language the CJK face shapes with ("ja": Japanese glyph forms), or "".
+    cjk_language: str = ""
 
     @property
     def primary(self) -> ImageFont.FreeTypeFont:
@@ -256,14 +258,24 @@ def descent_share(filename: str) -> float:
 
 
 @functools.lru_cache(maxsize=128)
-def get_font(size: int, *, bold: bool = False, family: str = "ui") -> FontChain:
-    """Return the font chain for a family ("ui" or "display"), weight and pixel size (cached)."""
+def get_font(size: int, *, bold: bool = False, family: str = "ui", language: str = "") -> FontChain:
+    """Return the font chain for a family ("ui" or "display"), weight and pixel size (cached).
+
+    ``language`` is the board's (a locale identifier): a Japanese board draws ideographs in
+    their Japanese forms; the others in the Chinese ones.
+    """
     if (family, bool(bold)) not in PRIMARY_FACES:
         raise ValueError(f"unknown font family {family!r}; known: {', '.join(FAMILIES)}")
     if size <= 0:
         raise ValueError(f"font size must be positive, not {size}")
     primary = PRIMARY_FACES[(family, bool(bold))]
-    return FontChain(size=int(size), files=(primary, *FALLBACK_FACES[bool(bold)]))
+    files = (primary, *FALLBACK_FACES[bool(bold)])
+    return FontChain(size=int(size), files=files, cjk_language=_cjk_language(language))
+
+
+def _cjk_language(language: str) -> str:
+    # The bundled CJK face keeps one language system besides its Chinese default: Japanese.
+    return "ja" if language.replace("-", "_").split("_")[0].lower() == "ja" else ""
 
 
 # --------------------------------------------------------------------------- characters
@@ -391,6 +403,7 @@ class _Run:
     shaped: bool
     x: int
     width: int
+    language: str | None = None  # OpenType language to shape with (None: the default)
 
 
 @dataclass(frozen=True)
@@ -462,11 +475,12 @@ def _layout(text: str, chain: FontChain, shaping: bool) -> _Line:
         filename = chain.files[face]
         rtl = level % 2 == 1
         logical = "".join(chunk)
-        shaped = shaping and (rtl or filename in _SHAPED_FACES)
+        language = chain.cjk_language if filename == CJK_FACE and chain.cjk_language else None
+        shaped = shaping and (rtl or filename in _SHAPED_FACES or language is not None)
         if shaped:
             font = load_font(filename, chain.size, shaped=True)
             direction = "rtl" if rtl else "ltr"
-            width = round(font.getlength(logical, mode="1", direction=direction))
+            width = round(font.getlength(logical, mode="1", direction=direction, language=language))
             drawn = logical
         else:
             # No shaper: every glyph still drawn, in its nominal form; RTL put in visual
@@ -474,7 +488,7 @@ def _layout(text: str, chain: FontChain, shaping: bool) -> _Line:
             font = load_font(filename, chain.size)
             drawn = _reverse_graphemes(logical) if rtl else logical
             width = round(font.getlength(drawn, mode="1"))
-        runs.append(_Run(drawn, filename, rtl, shaped, x, width))
+        runs.append(_Run(drawn, filename, rtl, shaped, x, width, language if shaped else None))
         x += width
     return _Line(tuple(runs), x)
 
@@ -682,7 +696,8 @@ def draw_text(
     else:
         raise ValueError(f"valign must be top, middle, baseline or bottom, not {valign!r}")
     inks = [
-        (run, _run_ink(run.text, run.file, font.size, run.shaped, run.rtl)) for run in line.runs
+        (run, _run_ink(run.text, run.file, font.size, run.shaped, run.rtl, run.language))
+        for run in line.runs
     ]
     drawn = [(top, top + ink.height) for _, (ink, _, top) in inks if ink is not None]
     if drawn:
@@ -711,7 +726,7 @@ def _nudge(baseline: int, top: int, bottom: int, height: int) -> int:
 
 @functools.lru_cache(maxsize=2048)
 def _run_ink(
-    text: str, filename: str, size: int, shaped: bool, rtl: bool
+    text: str, filename: str, size: int, shaped: bool, rtl: bool, language: str | None = None
 ) -> tuple[Image.Image | None, int, int]:
     """Return one run drawn in 1-bit, and where its top left sits from the pen on the baseline.
 
@@ -720,11 +735,15 @@ def _run_ink(
     """
     font = load_font(filename, size, shaped=shaped)
     direction = ("rtl" if rtl else "ltr") if shaped else None
-    left, top, right, bottom = font.getbbox(text, mode="1", anchor="ls", direction=direction)
+    left, top, right, bottom = font.getbbox(
+        text, mode="1", anchor="ls", direction=direction, language=language
+    )
     if right <= left or bottom <= top:
         return None, 0, 0
     ink = Image.new("1", (right - left, bottom - top), 0)
     draw = ImageDraw.Draw(ink)
     draw.fontmode = "1"  # no anti-aliasing: the panel has no grey
-    draw.text((-left, -top), text, font=font, fill=1, anchor="ls", direction=direction)
+    draw.text(
+        (-left, -top), text, font=font, fill=1, anchor="ls", direction=direction, language=language
+    )
     return ink, int(left), int(top)

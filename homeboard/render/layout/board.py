@@ -25,7 +25,9 @@ class BoardPainter:
         self.width, self.height = size
         self.portrait = orientation == "portrait"
         design_w, design_h = (480, 800) if self.portrait else (800, 480)
-        self.m = Metrics(scale=min(self.width / design_w, self.height / design_h))
+        self.m = Metrics(
+            scale=min(self.width / design_w, self.height / design_h), language=state.language
+        )
         self.image = new_frame(size)
         self.canvas = Canvas(self.image, self.m, state, self.words)
 
