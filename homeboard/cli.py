@@ -197,7 +197,8 @@ _scenario_option = click.option(
     "--scenario",
     metavar="NAME",
     default=None,
-    help="A demo scenario (implies --demo): default, plain, busy, long, no-weather, stale, dst.",
+    help="A demo scenario (implies --demo): default, plain, busy, long, no-weather, stale, dst,"
+    " i18n (titles in the configured language: th, hi, ar, he, ja, pt_BR).",
 )
 
 
