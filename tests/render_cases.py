@@ -70,6 +70,9 @@ CASES: tuple[Case, ...] = (
         Case(f"lang-{language}", scenario="i18n", overrides=(("language", language),))
         for language in ("th", "hi", "ar", "he", "ja", "pt_BR")
     ),
+    Case(
+        "lang-ar-portrait", scenario="i18n", orientation="portrait", overrides=(("language", "ar"),)
+    ),
 )
 
 
