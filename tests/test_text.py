@@ -100,6 +100,17 @@ def test_coverage_knows_what_each_face_covers() -> None:
     assert 0x1F382 in font_coverage(EMOJI_FACE)  # birthday cake, beyond the BMP
 
 
+def test_coverage_is_the_fonts_own_cmap_for_every_bundled_face() -> None:
+    from fontTools.ttLib import TTFont
+
+    for filename in {*get_font(16).files, *get_font(16, bold=True).files}:
+        path = text_module._font_source(filename)
+        assert isinstance(path, str)
+        cmap = TTFont(path).getBestCmap()
+        real = {code for code, glyph in cmap.items() if glyph != ".notdef"}
+        assert font_coverage(filename) == real, filename
+
+
 # ----------------------------------------------------------------------------- no tofu
 
 

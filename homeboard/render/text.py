@@ -162,8 +162,11 @@ def font_coverage(filename: str) -> frozenset[int]:
 
     source = _font_source(filename)
     with TTFont(io.BytesIO(source) if isinstance(source, bytes) else source, lazy=True) as font:
+        # Numbered glyph names: fontTools would otherwise read the real names from the
+        # "post" or "CFF " table (3 MB in the CJK face) only to hand them back here.
+        font.setGlyphOrder([f"g{index}" for index in range(font["maxp"].numGlyphs)])
         cmap = font.getBestCmap() or {}
-    return frozenset(code for code, glyph in cmap.items() if glyph != ".notdef")
+    return frozenset(code for code, glyph in cmap.items() if glyph != "g0")
 
 
 @functools.cache
