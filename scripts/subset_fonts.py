@@ -94,12 +94,11 @@ SCRIPT_FACES: dict[str, Ranges] = {
 }
 
 # The CJK face: Noto Sans CJK SC (face 2 of the Debian .ttc, CFF outlines) cut to what
-# households write. Han: GB 2312 levels 1 and 2 (6,763, every character of everyday
-# simplified Chinese) together with JIS X 0208 level 1 (2,965; holds all but a handful of the
-# Joyo kanji): 7,848 ideographs. Hangul: the 2,350 syllables of KS X 1001 (everything common
-# in Korean names and words) and the compatibility jamo. Kana, CJK punctuation and the
-# full-width forms whole. Glyph shapes are the Simplified Chinese ones; Japanese readers see
-# the SC form of the few kanji whose printed form differs.
+# households write. Han: GB 2312 levels 1 and 2 (6,763: everyday Simplified Chinese), JIS
+# X 0208 level 1 (2,965: holds nearly all the Joyo kanji) and Big5 level 1 (5,401: the
+# frequent Traditional characters), 9,237 ideographs in all. Hangul: the 2,350 syllables of
+# KS X 1001 (the common syllables of Korean names and words) and the compatibility jamo.
+# Kana, CJK punctuation and the full-width forms whole.
 CJK_BLOCKS: Ranges = (
     (0x3000, 0x303F),  # CJK symbols and punctuation
     (0x3040, 0x30FF),  # Hiragana, Katakana
@@ -118,11 +117,12 @@ CJK_FEATURES = ("locl", "ccmp")
 CJK_LANGUAGES = ("JAN ",)
 
 
-def _from_codec(codec: str, rows: range) -> set[int]:
-    """Return the characters of the two-byte EUC ``rows`` of a legacy ``codec``."""
+def _from_codec(codec: str, rows: range, trails: Iterable[int] = range(0xA1, 0xFF)) -> set[int]:
+    """Return the characters of the two-byte ``rows`` (lead bytes) of a legacy ``codec``."""
     found = set()
+    trails = tuple(trails)
     for lead in rows:
-        for trail in range(0xA1, 0xFF):
+        for trail in trails:
             try:
                 found.add(ord(bytes((lead, trail)).decode(codec)))
             except UnicodeDecodeError:
@@ -132,7 +132,11 @@ def _from_codec(codec: str, rows: range) -> set[int]:
 
 def cjk_unicodes() -> set[int]:
     """Return the code points kept in the CJK face (see CJK_BLOCKS above)."""
-    han = _from_codec("gb2312", range(0xB0, 0xF8)) | _from_codec("euc_jp", range(0xB0, 0xD0))
+    han = (
+        _from_codec("gb2312", range(0xB0, 0xF8))
+        | _from_codec("euc_jp", range(0xB0, 0xD0))
+        | _from_codec("big5", range(0xA4, 0xC7), (*range(0x40, 0x7F), *range(0xA1, 0xFF)))
+    )
     hangul = _from_codec("euc_kr", range(0xB0, 0xC9))
     return han | hangul | set(_expand(CJK_BLOCKS))
 

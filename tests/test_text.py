@@ -457,6 +457,7 @@ SCRIPT_TITLES: dict[str, tuple[str, str]] = {
     "myanmar": ("မွေးနေ့မှာ ပျော်ရွှင်ပါစေ", "NotoSansMyanmarUI"),
     "ethiopic": ("መልካም ልደት", "NotoSansEthiopic"),
     "chinese": ("生日快乐 家长会", "NotoSansCJK"),
+    "traditional chinese": ("生日快樂 家長會 們說", "NotoSansCJK"),
     "japanese": ("誕生日おめでとう 歯医者", "NotoSansCJK"),
     "korean": ("생일 축하해요 할머니", "NotoSansCJK"),
 }
