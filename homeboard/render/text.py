@@ -699,7 +699,7 @@ def draw_text(
     else:
         raise ValueError(f"valign must be top, middle, baseline or bottom, not {valign!r}")
     inks = [
-        (run, _run_ink(run.text, run.file, font.size, run.shaped, run.rtl, run.language))
+        (run, _run_ink(run.text, run.file, font.size, run.shaped, run.rtl, run.language, run.width))
         for run in line.runs
     ]
     drawn = [(top, top + ink.height) for _, (ink, _, top) in inks if ink is not None]
@@ -729,24 +729,32 @@ def _nudge(baseline: int, top: int, bottom: int, height: int) -> int:
 
 @functools.lru_cache(maxsize=2048)
 def _run_ink(
-    text: str, filename: str, size: int, shaped: bool, rtl: bool, language: str | None = None
+    text: str,
+    filename: str,
+    size: int,
+    shaped: bool,
+    rtl: bool,
+    language: str | None = None,
+    advance: int | None = None,
 ) -> tuple[Image.Image | None, int, int]:
     """Return one run drawn in 1-bit, and where its top left sits from the pen on the baseline.
 
     Cached: shaping a run costs more than drawing it, and a board draws the same titles at
-    every refresh until they change.
+    every refresh until they change. With its ``advance`` known, the run is drawn once on a
+    canvas an em larger on every side (marks and swashes reach past the advance) and cut to
+    its ink, instead of being shaped once more to measure it.
     """
     font = load_font(filename, size, shaped=shaped)
     direction = ("rtl" if rtl else "ltr") if shaped else None
-    left, top, right, bottom = font.getbbox(
-        text, mode="1", anchor="ls", direction=direction, language=language
-    )
-    if right <= left or bottom <= top:
-        return None, 0, 0
-    ink = Image.new("1", (right - left, bottom - top), 0)
-    draw = ImageDraw.Draw(ink)
+    if advance is None:
+        advance = round(font.getlength(text, mode="1", direction=direction, language=language))
+    margin = 2 * size
+    canvas = Image.new("1", (max(advance, 0) + 2 * margin, 3 * margin), 0)
+    draw = ImageDraw.Draw(canvas)
     draw.fontmode = "1"  # no anti-aliasing: the panel has no grey
-    draw.text(
-        (-left, -top), text, font=font, fill=1, anchor="ls", direction=direction, language=language
-    )
-    return ink, int(left), int(top)
+    origin = (margin, 2 * margin)
+    draw.text(origin, text, font=font, fill=1, anchor="ls", direction=direction, language=language)
+    bbox = canvas.getbbox()
+    if bbox is None:
+        return None, 0, 0
+    return canvas.crop(bbox), bbox[0] - origin[0], bbox[1] - origin[1]
