@@ -209,7 +209,8 @@ _scenario_option = click.option(
     "--scenario",
     metavar="NAME",
     default=None,
-    help="A demo scenario (implies --demo): default, plain, busy, long, no-weather, stale, dst.",
+    help="A demo scenario (implies --demo): default, plain, busy, long, no-weather, stale, dst,"
+    " i18n (titles in the configured language: th, hi, ar, he, ja, pt_BR).",
 )
 
 
@@ -316,7 +317,17 @@ def check_config(obj: CliContext) -> None:
         if not file.is_file():
             # A warning, not an error: the file may be put in place after the config.
             click.echo(f"{path}: warning: {field}: no such file: {file}", err=True)
+    shaped, why = _shaping()
+    if not shaped:
+        click.echo(f"{path}: warning: {why}", err=True)
     click.echo(f"{path}: ok")
+
+
+def _shaping() -> tuple[bool, str]:
+    """Whether complex scripts will be shaped on this machine, and why not."""
+    from homeboard.render.text import shaping_available
+
+    return shaping_available()
 
 
 def secret_files(config: Config) -> list[tuple[str, Path]]:
@@ -384,6 +395,10 @@ def config_schema_command() -> None:
 def run(obj: CliContext) -> None:
     """Run the service: the Celery worker with beat as a thread, in one process."""
     config = obj.load_checked()  # a bad config exits 2 here, before anything starts
+    shaped, why = _shaping()
+    if not shaped:
+        logging.getLogger("homeboard").warning("%s", why)
+        click.echo(f"warning: {why}", err=True)
     from homeboard.app import build_app
     from homeboard.tasks import run_worker
 

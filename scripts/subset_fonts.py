@@ -1,17 +1,18 @@
 #!/usr/bin/env python3
 """Rebuild the bundled fonts in fonts/ from their upstream packages.
 
-Run from the repository root, with fontTools installed (a development tool, not a runtime
-dependency of Home Board):
+Run from the repository root (fontTools is one of Home Board's dependencies):
 
-    .venv/bin/pip install fonttools
     .venv/bin/python scripts/subset_fonts.py            # fetch, build, verify
     .venv/bin/python scripts/subset_fonts.py --check    # verify the committed fonts only
 
 Upstream files come from Debian packages (``apt-get download`` + ``dpkg -x``, nothing is
 installed) and from npm tarballs (``npm pack``); they are cached in --cache (default
-``build/font-sources``). Text fonts are copied unchanged, except WenQuanYi Micro Hei, which is
-cut down to the CJK blocks (the other scripts come from the other faces). The two icon fonts
+``build/font-sources``). Roboto and Noto Emoji are copied unchanged. Each Noto script face is
+cut down to its script's blocks; Noto Sans CJK SC is taken out of the Debian collection
+(.ttc) and cut down to the common Han, kana and Hangul with the Japanese forms (see
+CJK_BLOCKS and CJK_FEATURES); DejaVu Sans keeps
+only the symbols and letters no face before it has. The two icon fonts
 are cut down to exactly the glyphs that homeboard/render/icons.py maps, so adding an icon
 there means: add its code point, run this script, commit the new subset.
 
@@ -34,15 +35,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from homeboard.render.icons import ICON_FONT, WEATHER_FONT, glyph_codepoints  # noqa: E402
-from homeboard.render.text import read_cmap  # noqa: E402
 
 # Debian (bookworm) packages and npm packages the fonts come from, pinned to what was bundled.
 DEBIAN = {
     "fonts-roboto-unhinted": "2:0~20170802-3",
     "fonts-noto-core": "20201225-1",
     "fonts-noto-ui-core": "20201225-1",
+    "fonts-noto-cjk": "1:20220127+repack1-1",
     "fonts-dejavu-core": "2.37-6",
-    "fonts-wqy-microhei": "0.2.0-beta-3.1",
 }
 NPM = {
     "weather-icons-sass": "2.0.10",  # Weather Icons 2.0.10, font as released upstream
@@ -50,26 +50,101 @@ NPM = {
     "@expo-google-fonts/noto-emoji": "0.4.7",
 }
 
-# Unicode blocks kept in the CJK face: ideographs, kana, Hangul, CJK punctuation and forms.
-CJK_RANGES: tuple[tuple[int, int], ...] = (
-    (0x1100, 0x11FF),  # Hangul Jamo
-    (0x2E80, 0x2FDF),  # CJK radicals, Kangxi radicals
-    (0x2FF0, 0x2FFF),  # ideographic description characters
+Ranges = tuple[tuple[int, int], ...]
+
+# What every script face keeps besides its own blocks: space and ASCII punctuation (so a
+# comma or a space inside a Hindi or Thai title stays in the title's run and face), dashes
+# and quotes, the joiners that steer shaping, and the dotted circle shapers put under a
+# stray mark.
+COMMON: Ranges = (
+    (0x0020, 0x002F),
+    (0x003A, 0x0040),
+    (0x005B, 0x0060),
+    (0x007B, 0x007E),
+    (0x00A0, 0x00A0),
+    (0x200B, 0x200D),
+    (0x2010, 0x2027),
+    (0x25CC, 0x25CC),
+)
+INDIC_DANDA: Ranges = ((0x0964, 0x0965),)
+
+# One entry per script face: (file stem in the Debian package, blocks kept). Regular and Bold
+# of each are bundled (the board draws day names, multi-day bars and banners in bold).
+SCRIPT_FACES: dict[str, Ranges] = {
+    "NotoSansHebrew": ((0x0590, 0x05FF), (0xFB1D, 0xFB4F)),
+    # Pillow's raqm layout joins Arabic through OpenType, so the presentation-form blocks
+    # (FB50-FDFF, FE70-FEFF) are not kept.
+    "NotoSansArabicUI": ((0x0600, 0x06FF), (0x0750, 0x077F), (0x08A0, 0x08FF)),
+    "NotoSansArmenian": ((0x0530, 0x058F), (0xFB13, 0xFB17)),
+    "NotoSansGeorgian": ((0x10A0, 0x10FF), (0x1C90, 0x1CBF), (0x2D00, 0x2D2F)),
+    "NotoSansDevanagariUI": ((0x0900, 0x097F), (0xA8E0, 0xA8FF), (0x20B9, 0x20B9)),
+    "NotoSansBengaliUI": ((0x0980, 0x09FF), *INDIC_DANDA),
+    "NotoSansGurmukhiUI": ((0x0A00, 0x0A7F), *INDIC_DANDA),
+    "NotoSansGujaratiUI": ((0x0A80, 0x0AFF), *INDIC_DANDA),
+    "NotoSansTamilUI": ((0x0B80, 0x0BFF), *INDIC_DANDA),
+    "NotoSansTeluguUI": ((0x0C00, 0x0C7F), *INDIC_DANDA),
+    "NotoSansKannadaUI": ((0x0C80, 0x0CFF), *INDIC_DANDA),
+    "NotoSansMalayalamUI": ((0x0D00, 0x0D7F), *INDIC_DANDA),
+    "NotoSansSinhalaUI": ((0x0D80, 0x0DFF), (0x111E0, 0x111FF), *INDIC_DANDA),
+    "NotoSansThaiUI": ((0x0E00, 0x0E7F),),
+    "NotoSansLaoUI": ((0x0E80, 0x0EFF),),
+    "NotoSansKhmerUI": ((0x1780, 0x17FF), (0x19E0, 0x19FF)),
+    "NotoSansMyanmarUI": ((0x1000, 0x109F), (0xA9E0, 0xA9FF), (0xAA60, 0xAA7F)),
+    "NotoSansEthiopic": ((0x1200, 0x139F), (0x2D80, 0x2DDF), (0xAB00, 0xAB2F)),
+}
+
+# The CJK face: Noto Sans CJK SC (face 2 of the Debian .ttc, CFF outlines) cut to what
+# households write. Han: GB 2312 levels 1 and 2 (6,763: everyday Simplified Chinese), JIS
+# X 0208 level 1 (2,965: holds nearly all the Joyo kanji) and Big5 level 1 (5,401: the
+# frequent Traditional characters), 9,237 ideographs in all. Hangul: the 2,350 syllables of
+# KS X 1001 (the common syllables of Korean names and words) and the compatibility jamo.
+# Kana, CJK punctuation and the full-width forms whole.
+CJK_BLOCKS: Ranges = (
     (0x3000, 0x303F),  # CJK symbols and punctuation
     (0x3040, 0x30FF),  # Hiragana, Katakana
-    (0x3100, 0x312F),  # Bopomofo
-    (0x3130, 0x318F),  # Hangul compatibility Jamo
-    (0x3190, 0x31FF),  # Kanbun, Bopomofo extended, CJK strokes, Katakana extensions
-    (0x3200, 0x33FF),  # enclosed CJK letters, CJK compatibility
-    (0x3400, 0x4DBF),  # CJK extension A
-    (0x4E00, 0x9FFF),  # CJK unified ideographs
-    (0xA960, 0xA97F),  # Hangul Jamo extended-A
-    (0xAC00, 0xD7AF),  # Hangul syllables
-    (0xD7B0, 0xD7FF),  # Hangul Jamo extended-B
-    (0xF900, 0xFAFF),  # CJK compatibility ideographs
-    (0xFE30, 0xFE4F),  # CJK compatibility forms
+    (0x3130, 0x318F),  # Hangul compatibility jamo
+    (0x31F0, 0x31FF),  # Katakana phonetic extensions
     (0xFF00, 0xFFEF),  # half-width and full-width forms
 )
+CJK_TTC_INDEX = 2  # 0 JP, 1 KR, 2 SC, 3 TC, 4 HK
+# Only the OpenType features a horizontal one-line board uses, and of the language systems
+# only Japanese: through "locl" a Japanese board draws the Japanese form of the ideographs
+# whose printed form differs from the Chinese one (the text layer shapes CJK runs with the
+# board's language). That costs 0.9 MB (3,600 glyphs); the Korean, Traditional Chinese and
+# Hong Kong forms would cost as much again, and every feature ("aalt", "vert", the width
+# variants) 1.1 MB more.
+CJK_FEATURES = ("locl", "ccmp")
+CJK_LANGUAGES = ("JAN ",)
+
+
+def _from_codec(codec: str, rows: range, trails: Iterable[int] = range(0xA1, 0xFF)) -> set[int]:
+    """Return the characters of the two-byte ``rows`` (lead bytes) of a legacy ``codec``."""
+    found = set()
+    trails = tuple(trails)
+    for lead in rows:
+        for trail in trails:
+            try:
+                found.add(ord(bytes((lead, trail)).decode(codec)))
+            except UnicodeDecodeError:
+                continue
+    return found
+
+
+def cjk_unicodes() -> set[int]:
+    """Return the code points kept in the CJK face (see CJK_BLOCKS above)."""
+    han = (
+        _from_codec("gb2312", range(0xB0, 0xF8))
+        | _from_codec("euc_jp", range(0xB0, 0xD0))
+        | _from_codec("big5", range(0xA4, 0xC7), (*range(0x40, 0x7F), *range(0xA1, 0xFF)))
+    )
+    hangul = _from_codec("euc_kr", range(0xB0, 0xC9))
+    return han | hangul | set(_expand(CJK_BLOCKS))
+
+
+def _expand(ranges: Ranges) -> Iterable[int]:
+    for start, end in ranges:
+        yield from range(start, end + 1)
+
 
 SUBSET_NOTE = "; subset by Home Board scripts/subset_fonts.py"
 
@@ -151,8 +226,14 @@ def subset_from(
     *,
     collection_index: int | None = None,
     hinting: bool = True,
+    features: tuple[str, ...] = ("*",),
+    languages: tuple[str, ...] | None = None,
 ) -> Callable[[Path, Path], None]:
-    """Return a builder that keeps only ``unicodes()`` of the font at ``relative``."""
+    """Return a builder that keeps only ``unicodes()`` of the font at ``relative``.
+
+    ``features`` are the OpenType layout features kept; ``languages``, when given, the
+    OpenType language systems kept (the glyphs only others reach through "locl" go).
+    """
 
     def build(cache: Path, out: Path) -> None:
         from fontTools import subset
@@ -160,8 +241,13 @@ def subset_from(
 
         font = TTFont(cache / relative, fontNumber=collection_index or 0, recalcTimestamp=False)
         wanted = set(unicodes())
+        if languages is not None and "GSUB" in font:
+            for record in font["GSUB"].table.ScriptList.ScriptRecord:
+                kept = [ls for ls in record.Script.LangSysRecord if ls.LangSysTag in languages]
+                record.Script.LangSysRecord = kept
+                record.Script.LangSysCount = len(kept)
         options = subset.Options()
-        options.layout_features = ["*"]
+        options.layout_features = list(features)
         options.name_IDs = ["*"]
         options.name_languages = ["*"]
         options.notdef_outline = True
@@ -186,29 +272,59 @@ def _mark_modified(font: object) -> None:
                 record.string = text + SUBSET_NOTE
 
 
-def _cjk_unicodes() -> Iterable[int]:
-    for start, end in CJK_RANGES:
-        yield from range(start, end + 1)
-
-
 ROBOTO = "root/usr/share/fonts/truetype/roboto/unhinted"
 NOTO = "root/usr/share/fonts/truetype/noto"
+CJK_TTC = "root/usr/share/fonts/opentype/noto/NotoSansCJK-{weight}.ttc"
+
+
+def _script_outputs() -> Iterable[Output]:
+    for stem, ranges in SCRIPT_FACES.items():
+        for weight in ("Regular", "Bold"):
+            wanted = set(_expand(ranges)) | set(_expand(COMMON))
+            yield Output(
+                f"{stem}-{weight}.ttf",
+                subset_from(f"{NOTO}/{stem}-{weight}.ttf", lambda wanted=wanted: wanted),
+            )
+
+
+def _dejavu_unicodes(out: Path) -> set[int]:
+    """What DejaVu Sans keeps: only the code points no face before it in the chain has."""
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(out.parent / "build-dejavu-source.ttf", lazy=True)
+    everything = set(font.getBestCmap())
+    earlier = {"Roboto-Regular.ttf", *(f"{stem}-Regular.ttf" for stem in SCRIPT_FACES)}
+    for name in earlier:
+        everything -= set(TTFont(out.parent / name, lazy=True).getBestCmap())
+    return everything
+
+
+def _build_dejavu(cache: Path, out: Path) -> None:
+    staged = out.parent / "build-dejavu-source.ttf"
+    shutil.copyfile(cache / "root/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", staged)
+    try:
+        subset_from(str(staged), lambda: _dejavu_unicodes(out))(Path("/"), out)
+    finally:
+        staged.unlink()
+
+
 OUTPUTS: tuple[Output, ...] = (
     Output("Roboto-Regular.ttf", copy_from(f"{ROBOTO}/RobotoTTF/Roboto-Regular.ttf")),
     Output("Roboto-Bold.ttf", copy_from(f"{ROBOTO}/RobotoTTF/Roboto-Bold.ttf")),
     Output("RobotoCondensed-Regular.ttf", copy_from(f"{ROBOTO}/RobotoCondensed-Regular.ttf")),
     Output("RobotoCondensed-Bold.ttf", copy_from(f"{ROBOTO}/RobotoCondensed-Bold.ttf")),
-    Output("NotoSansHebrew-Regular.ttf", copy_from(f"{NOTO}/NotoSansHebrew-Regular.ttf")),
-    Output("NotoSansHebrew-Bold.ttf", copy_from(f"{NOTO}/NotoSansHebrew-Bold.ttf")),
-    Output("NotoSansArabicUI-Regular.ttf", copy_from(f"{NOTO}/NotoSansArabicUI-Regular.ttf")),
-    Output("NotoSansArabicUI-Bold.ttf", copy_from(f"{NOTO}/NotoSansArabicUI-Bold.ttf")),
-    Output("DejaVuSans.ttf", copy_from("root/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")),
+    *_script_outputs(),
+    # After the faces it leaves out: it keeps only what they all lack.
+    Output("DejaVuSans.ttf", _build_dejavu),
+    # Regular only: a bold CJK subset would add 4.6 MB; bold text in CJK draws regular.
     Output(
-        "WenQuanYiMicroHei-CJK.ttf",
+        "NotoSansCJK-Regular.otf",
         subset_from(
-            "root/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-            _cjk_unicodes,
-            collection_index=0,
+            CJK_TTC.format(weight="Regular"),
+            cjk_unicodes,
+            collection_index=CJK_TTC_INDEX,
+            features=CJK_FEATURES,
+            languages=CJK_LANGUAGES,
         ),
     ),
     Output(
@@ -234,6 +350,8 @@ OUTPUTS: tuple[Output, ...] = (
 
 def verify(out: Path) -> list[str]:
     """Return what is wrong with the fonts in ``out`` (missing files or unmapped icons)."""
+    from fontTools.ttLib import TTFont
+
     problems = []
     for output in OUTPUTS:
         if not (out / output.name).is_file():
@@ -241,7 +359,7 @@ def verify(out: Path) -> list[str]:
     for name, wanted in glyph_codepoints().items():
         path = out / name
         if path.is_file():
-            missing = wanted - read_cmap(path.read_bytes())
+            missing = wanted - set(TTFont(path, lazy=True).getBestCmap())
             if missing:
                 listed = ", ".join(f"U+{cp:04X}" for cp in sorted(missing))
                 problems.append(f"{name} lacks {listed}: run this script to rebuild it")

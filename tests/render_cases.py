@@ -65,6 +65,14 @@ CASES: tuple[Case, ...] = (
     Case("portrait", orientation="portrait"),
     Case("seven-days", days=7),
     Case("today-only", days=1),
+    # Boards in other languages and scripts, titles typed in them (right to left: ar, he).
+    *(
+        Case(f"lang-{language}", scenario="i18n", overrides=(("language", language),))
+        for language in ("th", "hi", "ar", "he", "ja", "pt_BR")
+    ),
+    Case(
+        "lang-ar-portrait", scenario="i18n", orientation="portrait", overrides=(("language", "ar"),)
+    ),
 )
 
 

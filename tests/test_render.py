@@ -150,6 +150,32 @@ def test_birthday_banner_is_red_and_across_the_bottom() -> None:
     assert sum(c for c, colour in plain.getcolors(maxcolors=4) if colour == (255, 0, 0)) < red / 10
 
 
+@pytest.mark.parametrize("language", ["he", "ar"])
+def test_right_to_left_board_runs_its_days_from_the_right(language: str) -> None:
+    ltr = Case("ltr", scenario="i18n", overrides=(("language", "pt_BR"),)).draw()
+    rtl = Case("rtl", scenario="i18n", overrides=(("language", language),)).draw()
+    width = rtl.width
+    # Today's big red date: top left on a left-to-right board, top right here.
+    red_ltr = ltr.crop((0, 0, width, 110)).point(lambda v: 255 if v == RED else 0).getbbox()
+    red_rtl = rtl.crop((0, 0, width, 110)).point(lambda v: 255 if v == RED else 0).getbbox()
+    assert red_ltr is not None and red_rtl is not None
+    assert red_ltr[2] < width / 2 < red_rtl[0]
+
+    # The column rules are where the left-to-right board has them, mirrored.
+    def rules(frame: Image.Image) -> list[int]:
+        row = frame.crop((0, 385, width, 386)).tobytes()
+        return [x for x in range(width) if row[x] == 1 and row[x - 1] == 0 and row[x + 1] == 0]
+
+    assert rules(rtl) == sorted(width - 1 - x for x in rules(ltr))
+    # Multi-day bars: the visit continues into Friday from Thursday. On a left-to-right
+    # board the "continues" arrow of Thursday's bar is at its right end; here at its left.
+    thu_ltr = ltr.crop((275, 128, 445, 156)).convert("1")
+    thu_rtl = rtl.crop((width - 445, 128, width - 275, 156)).convert("1")
+    assert thu_rtl.transpose(Image.Transpose.FLIP_LEFT_RIGHT).crop((150, 0, 170, 28)).tobytes() == (
+        thu_ltr.crop((150, 0, 170, 28)).tobytes()
+    )
+
+
 def test_unavailable_weather_is_said_in_red() -> None:
     state = Case("x", scenario="no-weather").state()
     assert state.current is None

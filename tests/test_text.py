@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -15,6 +16,7 @@ from drivers.palette import BLACK, RED, WHITE, new_frame
 from homeboard.render import text as text_module
 from homeboard.render.text import (
     ARABIC_FACES,
+    CJK_FACE,
     ELLIPSIS,
     EMOJI_FACE,
     HEBREW_FACES,
@@ -27,8 +29,6 @@ from homeboard.render.text import (
     font_coverage,
     get_font,
     load_font,
-    read_cmap,
-    shape_arabic,
     split_to_fit,
     text_width,
 )
@@ -89,26 +89,26 @@ def test_get_font_rejects_nonsense(kwargs: dict[str, object]) -> None:
         get_font(args.pop("size"), **args)  # type: ignore[arg-type]
 
 
-def test_cmap_reader_knows_what_each_face_covers() -> None:
+def test_coverage_knows_what_each_face_covers() -> None:
     roboto = font_coverage("Roboto-Regular.ttf")
     assert ord("A") in roboto and ord("°") in roboto and ord("…") in roboto
     assert ord("א") not in roboto and ord("生") not in roboto
     assert ord("א") in font_coverage(HEBREW_FACES[0])
     assert ord("ع") in font_coverage(ARABIC_FACES[0])
-    assert ord("生") in font_coverage("WenQuanYiMicroHei-CJK.ttf")
-    assert ord("생") in font_coverage("WenQuanYiMicroHei-CJK.ttf")
+    assert ord("生") in font_coverage(CJK_FACE)
+    assert ord("생") in font_coverage(CJK_FACE)
     assert 0x1F382 in font_coverage(EMOJI_FACE)  # birthday cake, beyond the BMP
-    assert read_cmap(b"\x00\x01\x00\x00\x00\x00" + b"\x00" * 6) == frozenset()
 
 
-def test_text_layer_does_not_import_fonttools() -> None:
-    # fontTools is a development tool only; the Pi must not need it.
-    code = (
-        "import sys, homeboard.render.text, homeboard.render.icons;"
-        "print('fontTools' in sys.modules)"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
+def test_coverage_is_the_fonts_own_cmap_for_every_bundled_face() -> None:
+    from fontTools.ttLib import TTFont
+
+    for filename in {*get_font(16).files, *get_font(16, bold=True).files}:
+        path = text_module._font_source(filename)
+        assert isinstance(path, str)
+        cmap = TTFont(path).getBestCmap()
+        real = {code for code, glyph in cmap.items() if glyph != ".notdef"}
+        assert font_coverage(filename) == real, filename
 
 
 # ----------------------------------------------------------------------------- no tofu
@@ -182,13 +182,12 @@ def test_brackets_mirror_in_basic_rtl_runs() -> None:
     assert drawn == "(א) םולש"
 
 
-def test_arabic_is_joined_without_raqm() -> None:
-    # seen (initial) + lam-alef ligature (final) + meem (isolated)
-    assert shape_arabic("سلام") == "\ufeb3\ufefc\ufee1"
-    assert shape_arabic("ب") == "\ufe8f"
-    assert shape_arabic("ببب") == "\ufe91\ufe92\ufe90"
-    shaped = shape_arabic(ARABIC)
-    assert all(ord(c) in font_coverage(ARABIC_FACES[0]) for c in shaped)
+def test_arabic_without_raqm_draws_its_letters_unjoined_right_to_left() -> None:
+    line = text_module._layout(ARABIC, get_font(20), False)
+    arabic = [run for run in line.runs if run.file in ARABIC_FACES]
+    assert arabic and not any(run.shaped for run in arabic)
+    # Letters in their nominal forms, in visual order (the last word drawn leftmost).
+    assert "".join(run.text for run in arabic) == "".join(reversed(ARABIC))
     with mock.patch.object(text_module, "raqm_available", lambda: False):
         frame = new_frame((400, 40))
         assert draw_text(frame, (0, 0, 400, 40), ARABIC, font=get_font(20), fill=BLACK)
@@ -429,3 +428,214 @@ def test_small_text_is_crisp_one_bit() -> None:
     frame = Image.new("L", (200, 30), 255)
     draw_text(frame, (0, 0, 200, 30), "Dentist 09:30 🎂 שלום", font=get_font(14), fill=BLACK)
     assert {value for _, value in frame.getcolors()} <= {255, BLACK}  # type: ignore[union-attr]
+
+
+# ----------------------------------------------------------------------------- every script
+
+# A title in each script a household may write, and the face family that must draw it.
+SCRIPT_TITLES: dict[str, tuple[str, str]] = {
+    "vietnamese": ("Họp phụ huynh lớp Ngọc", "Roboto"),
+    "greek": ("Γενέθλια της Ελένης", "Roboto"),
+    "cyrillic": ("День рождения бабушки", "Roboto"),
+    "armenian": ("Ծննդյան տոն", "NotoSansArmenian"),
+    "georgian": ("დაბადების დღე", "NotoSansGeorgian"),
+    "hebrew": (HEBREW, "NotoSansHebrew"),
+    "arabic": (ARABIC, "NotoSansArabicUI"),
+    "persian": ("پیک\u200cنیک خانوادگی", "NotoSansArabicUI"),
+    "devanagari": ("दीपावली की शुभकामनाएँ", "NotoSansDevanagariUI"),
+    "bengali": ("শুভ জন্মদিন", "NotoSansBengaliUI"),
+    "gurmukhi": ("ਜਨਮਦਿਨ ਮੁਬਾਰਕ", "NotoSansGurmukhiUI"),
+    "gujarati": ("જન્મદિવસની શુભકામના", "NotoSansGujaratiUI"),
+    "tamil": ("பிறந்தநாள் வாழ்த்துக்கள்", "NotoSansTamilUI"),
+    "telugu": ("పుట్టినరోజు శుభాకాంక్షలు", "NotoSansTeluguUI"),
+    "kannada": ("ಹುಟ್ಟುಹಬ್ಬದ ಶುಭಾಶಯಗಳು", "NotoSansKannadaUI"),
+    "malayalam": ("ജന്മദിനാശംസകൾ", "NotoSansMalayalamUI"),
+    "sinhala": ("සුබ උපන්දිනයක්", "NotoSansSinhalaUI"),
+    "thai": ("สุขสันต์วันเกิดคุณย่า", "NotoSansThaiUI"),
+    "lao": ("ສຸກສັນວັນເກີດ", "NotoSansLaoUI"),
+    "khmer": ("រីករាយថ្ងៃកំណើត", "NotoSansKhmerUI"),
+    "myanmar": ("မွေးနေ့မှာ ပျော်ရွှင်ပါစေ", "NotoSansMyanmarUI"),
+    "ethiopic": ("መልካም ልደት", "NotoSansEthiopic"),
+    "chinese": ("生日快乐 家长会", "NotoSansCJK"),
+    "traditional chinese": ("生日快樂 家長會 們說", "NotoSansCJK"),
+    "japanese": ("誕生日おめでとう 歯医者", "NotoSansCJK"),
+    "korean": ("생일 축하해요 할머니", "NotoSansCJK"),
+}
+
+
+def _face_family(filename: str) -> str:
+    return filename.split("-")[0]
+
+
+@pytest.mark.parametrize("shaping", [True, False], ids=["shaped", "basic"])
+@pytest.mark.parametrize("bold", [False, True], ids=["regular", "bold"])
+@pytest.mark.parametrize("script", sorted(SCRIPT_TITLES))
+def test_every_script_draws_in_its_own_face_without_tofu(
+    script: str, bold: bool, shaping: bool
+) -> None:
+    title, family = SCRIPT_TITLES[script]
+    chain = get_font(20, bold=bold)
+    line = text_module._layout(clean_text(title), chain, shaping)
+    letters = [run for run in line.runs if run.text.strip()]
+    assert letters, f"{script}: nothing drawn"
+    for run in letters:
+        assert _face_family(run.file) == family, (script, run)
+        # Every character a run hands to Pillow has a real glyph in that run's face: no
+        # .notdef box, with or without the shaper.
+        for cluster in text_module.graphemes(run.text):
+            for char in cluster:
+                if not text_module._is_ignorable(ord(char)):
+                    assert ord(char) in font_coverage(run.file), (script, char, run.file)
+    assert line.width > 0
+
+
+@pytest.mark.parametrize("script", ["devanagari", "thai", "khmer", "myanmar", "arabic", "korean"])
+def test_script_titles_ink_differs_from_missing_glyph_boxes(script: str) -> None:
+    title, _ = SCRIPT_TITLES[script]
+    chain = get_font(24)
+    primary = load_font(chain.files[0], 24)
+    for shaping in (True, False):
+        with mock.patch.object(text_module, "raqm_available", lambda s=shaping: s):
+            frame = new_frame((700, 40))
+            assert draw_text(frame, (0, 0, 700, 40), title, font=chain, fill=BLACK, truncate=False)
+        # The primary face alone draws its .notdef box for every character of the title.
+        tofu = Image.new("1", (700, 40), 0)
+        draw = ImageDraw.Draw(tofu)
+        draw.fontmode = "1"
+        draw.text((0, chain.ascent), title, font=primary, fill=1, anchor="ls")
+        drawn = frame.point(lambda v: 255 if v else 0).convert("1")
+        assert drawn.tobytes() != tofu.tobytes()
+
+
+def test_shaping_forms_devanagari_conjuncts() -> None:
+    # क्ष and स्क are conjuncts: shaped, the halant joins the consonants into one narrower
+    # glyph; unshaped, the halant and both full consonants sit side by side.
+    chain = get_font(24)
+    for word in ("क्षमा", "स्कूल", "विद्यालय"):
+        shaped = text_module._layout(word, chain, True).width
+        basic = text_module._layout(word, chain, False).width
+        assert shaped < basic, (word, shaped, basic)
+
+
+def test_mixed_hebrew_english_and_numbers_read_in_bidi_order() -> None:
+    # "Meeting with Dan at 10:30": a right-to-left paragraph with an English name and a time.
+    text = "פגישה עם Dan ב-10:30"
+    paragraph, levels = bidi_levels(text)
+    assert paragraph == 1
+    for shaping in (True, False):
+        line = text_module._layout(text, get_font(20), shaping)
+        by_text = {run.text.strip(): run for run in line.runs}
+        hebrew = next(run for run in line.runs if run.file in HEBREW_FACES and "פ" in run.text)
+        # From the left: the time (digits in their own order), then "Dan", then the Hebrew
+        # words, whose first word is drawn rightmost.
+        assert "10:30" in by_text and "Dan" in by_text
+        assert by_text["10:30"].x < by_text["Dan"].x < hebrew.x
+        assert hebrew.x + hebrew.width == line.width
+
+
+def test_cli_warns_when_text_cannot_be_shaped(tmp_path: Path) -> None:
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text("timezone: Europe/Berlin\nlocation: {latitude: 52.5, longitude: 13.4}\n")
+    code = (
+        "import sys, PIL.features as f;"
+        "real = f.check_feature;"
+        "f.check_feature = lambda name: False if name == 'raqm' else real(name);"
+        "from homeboard.cli import main;"
+        "sys.argv = ['homeboard', 'check-config', '--config', sys.argv[1]];"
+        "main()"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(cfg)], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert "warning: text shaping is unavailable" in result.stderr
+    assert "libraqm0" in result.stderr
+    unpatched = code.replace("f.check_feature = ", "_ = ")
+    ok = subprocess.run(
+        [sys.executable, "-c", unpatched, str(cfg)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert ok.returncode == 0 and "ok" in ok.stdout and "shaping" not in ok.stderr, ok.stderr
+
+
+def test_shaping_available_names_the_library() -> None:
+    shaped, why = text_module.shaping_available()
+    assert shaped is text_module.raqm_available()
+    assert ("libraqm" in why) if shaped else ("unavailable" in why)
+
+
+# ----------------------------------------------------------------------------- right to left
+
+
+def test_mirrored_flips_lines_but_not_text_and_swaps_alignment() -> None:
+    frame = new_frame((400, 50))
+    chain = get_font(20)
+    with text_module.mirrored(frame):
+        ImageDraw.Draw(frame).rectangle((0, 0, 49, 3), fill=RED)  # a bar on the left
+        inked = draw_text(frame, (10, 10, 200, 40), "Dan 10:30", font=chain, fill=BLACK)
+    assert inked is not None and inked[0] >= 10  # the caller sees its own box
+    red = frame.point(lambda v: 255 if v == RED else 0).getbbox()
+    assert red == (350, 0, 400, 4)  # the bar moved to the right edge
+    black = frame.point(lambda v: 255 if v == BLACK else 0).getbbox()
+    assert black is not None
+    # The text sits in the mirrored box (200..390), against its right edge, and reads as
+    # it would unmirrored (same ink as drawing it right-aligned there directly).
+    assert 200 <= black[0] and abs(black[2] - 390) <= 2
+    plain = new_frame((400, 50))
+    draw_text(plain, (200, 10, 390, 40), "Dan 10:30", font=chain, fill=BLACK, align="right")
+    assert plain.crop((200, 10, 390, 40)).tobytes() == frame.crop((200, 10, 390, 40)).tobytes()
+
+
+@pytest.mark.parametrize("language", ["he", "ar", "fa", "ar_EG", "he-IL"])
+def test_rtl_languages(language: str) -> None:
+    assert text_module.is_rtl_language(language)
+
+
+@pytest.mark.parametrize("language", ["en", "de", "hi", "th", "ja", "pt_BR", "zh_Hant"])
+def test_ltr_languages(language: str) -> None:
+    assert not text_module.is_rtl_language(language)
+
+
+@pytest.mark.parametrize("script", ["khmer", "myanmar", "telugu", "sinhala"])
+@pytest.mark.parametrize("valign", ["top", "bottom", "baseline"])
+def test_tall_scripts_keep_their_marks_when_the_box_has_room(script: str, valign: str) -> None:
+    # Stacked Khmer and Myanmar marks and Devanagari vowel signs reach beyond Roboto's
+    # ascender and descender lines: a box with room for them must show all of them.
+    title, _ = SCRIPT_TITLES[script]
+    chain = get_font(16)
+    line = text_module._layout(clean_text(title), chain, text_module.raqm_available())
+    inks = [text_module._run_ink(r.text, r.file, 16, r.shaped, r.rtl) for r in line.runs]
+    top = min(t for ink, _, t in inks if ink is not None)
+    bottom = max(t + ink.height for ink, _, t in inks if ink is not None)
+    assert -top > chain.ascent or bottom > chain.descent  # beyond the line's own metrics
+    # All of its ink, drawn in a box far taller than needed.
+    roomy = new_frame((500, 100))
+    whole = draw_text(roomy, (0, 0, 500, 100), title, font=chain, fill=BLACK, valign="middle")
+    assert whole is not None
+    ink_h = whole[3] - whole[1]
+    height = bottom - top
+    frame = new_frame((500, height + 20))
+    inked = draw_text(
+        frame, (0, 10, 500, 10 + height), title, font=chain, fill=BLACK, valign=valign
+    )
+    assert inked is not None
+    assert inked[3] - inked[1] == ink_h  # nothing cut off at the top or the bottom
+
+
+def test_a_japanese_board_draws_ideographs_in_their_japanese_forms() -> None:
+    # 直, 骨 and 角 are printed differently in Japan and in China: a Japanese family must
+    # not read the Chinese forms on its wall. Kana have one form only.
+    def ink(language: str, text: str) -> bytes:
+        frame = new_frame((300, 50))
+        chain = get_font(40, language=language)
+        draw_text(frame, (0, 0, 300, 50), text, font=chain, fill=BLACK)
+        return frame.tobytes()
+
+    if text_module.raqm_available():
+        for han in ("直", "骨", "角"):
+            assert ink("ja", han) != ink("zh_Hans", han), han
+            assert ink("ja_JP", han) == ink("ja", han)
+    assert ink("ja", "ひらがな") == ink("zh_Hans", "ひらがな")
+    assert ink("en", "直") == ink("zh_Hans", "直") == ink("ko", "直")

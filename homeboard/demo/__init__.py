@@ -35,7 +35,118 @@ SCENARIOS: tuple[str, ...] = (
     "no-weather",  # the weather source has never answered
     "stale",  # every source failed hours ago (one cut at a cap): data shown, marked stale
     "dst",  # the day the clocks change, with a night event across it
+    "i18n",  # the default week with titles in the board's language (see _TITLES)
 )
+
+# The demo week's titles as a family would type them in a few languages and scripts (the
+# "i18n" scenario; the golden images of Thai, Hindi, Arabic, Hebrew, Japanese and
+# Brazilian Portuguese boards). A title missing here stays in English.
+_TITLES: dict[str, dict[str, str]] = {
+    "th": {
+        "School drop-off": "ไปส่งลูกที่โรงเรียน",
+        "Zumba": "เต้นซุมบ้า",
+        "Lunch with Sarah": "กินข้าวกลางวันกับซาร่า",
+        "Gymnastics": "ยิมนาสติก",
+        "Family dinner at Nonna's": "กินข้าวเย็นบ้านคุณยาย",
+        "Grandma visiting": "คุณย่ามาเยี่ยม",
+        "Kindergym": "คลาสยิมเด็กเล็ก",
+        "Ballet": "เรียนบัลเลต์",
+        "Teacher conference day": "ประชุมผู้ปกครองกับคุณครู",
+        "Dentist": "หาหมอฟัน",
+        "Movie night": "ดูหนังด้วยกัน",
+        "Recycling pickup": "รถเก็บขยะรีไซเคิล",
+        "Piano lesson": "เรียนเปียโน",
+        "Soccer practice": "ซ้อมฟุตบอล",
+    },
+    "hi": {
+        "School drop-off": "बच्चों को स्कूल छोड़ना",
+        "Zumba": "ज़ुम्बा क्लास",
+        "Lunch with Sarah": "सारा के साथ दोपहर का खाना",
+        "Gymnastics": "जिम्नास्टिक्स",
+        "Family dinner at Nonna's": "नानी के घर रात का खाना",
+        "Grandma visiting": "दादी जी आ रही हैं",
+        "Kindergym": "बच्चों की कसरत",
+        "Ballet": "बैले क्लास",
+        "Teacher conference day": "अभिभावक-शिक्षक बैठक",
+        "Dentist": "दाँतों के डॉक्टर",
+        "Movie night": "फ़िल्म की रात",
+        "Recycling pickup": "कबाड़ी वाला आएगा",
+        "Piano lesson": "पियानो की क्लास",
+        "Soccer practice": "फ़ुटबॉल अभ्यास",
+    },
+    "ar": {
+        "School drop-off": "توصيل الأولاد إلى المدرسة",
+        "Zumba": "زومبا",
+        "Lunch with Sarah": "غداء مع سارة",
+        "Gymnastics": "جمباز",
+        "Family dinner at Nonna's": "عشاء عائلي عند الجدة",
+        "Grandma visiting": "زيارة الجدة",
+        "Kindergym": "رياضة الأطفال",
+        "Ballet": "باليه",
+        "Teacher conference day": "اجتماع أولياء الأمور",
+        "Dentist": "طبيب الأسنان",
+        "Movie night": "سهرة فيلم",
+        "Recycling pickup": "جمع المواد المعاد تدويرها",
+        "Piano lesson": "درس البيانو",
+        "Soccer practice": "تمرين كرة القدم",
+    },
+    "he": {
+        "School drop-off": "הסעה לבית הספר",
+        "Zumba": "זומבה",
+        "Lunch with Sarah": "ארוחת צהריים עם שרה",
+        "Gymnastics": "התעמלות",
+        "Family dinner at Nonna's": "ארוחת ערב אצל סבתא",
+        "Grandma visiting": "סבתא באה לבקר",
+        "Kindergym": "חוג התעמלות לקטנים",
+        "Ballet": "בלט",
+        "Teacher conference day": "אסיפת הורים",
+        "Dentist": "רופא שיניים",
+        "Movie night": "ערב סרט",
+        "Recycling pickup": "פינוי מחזור",
+        "Piano lesson": "שיעור פסנתר",
+        "Soccer practice": "אימון כדורגל",
+    },
+    "ja": {
+        "School drop-off": "学校へ送る",
+        "Zumba": "ズンバ",
+        "Lunch with Sarah": "サラとランチ",
+        "Gymnastics": "体操教室",
+        "Family dinner at Nonna's": "おばあちゃんの家で夕食",
+        "Grandma visiting": "おばあちゃんが来る",
+        "Kindergym": "キッズ体操",
+        "Ballet": "バレエ",
+        "Teacher conference day": "保護者面談",
+        "Dentist": "歯医者",
+        "Movie night": "映画の夜",
+        "Recycling pickup": "資源ごみの日",
+        "Piano lesson": "ピアノのレッスン",
+        "Soccer practice": "サッカーの練習",
+    },
+    "pt_BR": {
+        "School drop-off": "Levar as crianças à escola",
+        "Zumba": "Zumba",
+        "Lunch with Sarah": "Almoço com a Sarah",
+        "Gymnastics": "Ginástica",
+        "Family dinner at Nonna's": "Jantar na casa da vovó",
+        "Grandma visiting": "Visita da vovó",
+        "Kindergym": "Ginástica infantil",
+        "Ballet": "Balé",
+        "Teacher conference day": "Reunião de pais e mestres",
+        "Dentist": "Dentista",
+        "Movie night": "Noite de cinema",
+        "Recycling pickup": "Coleta seletiva",
+        "Piano lesson": "Aula de piano",
+        "Soccer practice": "Treino de futebol",
+    },
+}
+
+
+def _title(config: Config, scenario: str, title: str) -> str:
+    """``title`` in the board's language for the "i18n" scenario (else as it is)."""
+    if scenario != "i18n":
+        return title
+    return _TITLES.get(config.language, {}).get(title, title)
+
 
 ATTRIBUTION = "Weather: Open-Meteo.com (CC BY 4.0)"
 
@@ -151,6 +262,7 @@ def _events(config: Config, today: date, scenario: str) -> dict[str, list[Calend
     for offset, start, length, title, cal in week:
         if cal not in by_cal:
             continue
+        title = _title(config, scenario, title)
         day = today + timedelta(days=offset)
         if start is None:
             ev = CalendarEvent(

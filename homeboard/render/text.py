@@ -6,16 +6,20 @@ loaded once and cached by file name and pixel size.
 How a line is laid out:
 
 1. The text is normalised (NFC; line breaks and tabs become spaces).
-2. Each character gets the first face of the chain that has a glyph for it (Roboto, then
-   Noto Sans Hebrew, Noto Sans Arabic UI, DejaVu Sans, WenQuanYi Micro Hei for CJK, Noto
-   Emoji), so nothing a family types into a calendar comes out as tofu boxes.
-3. A compact Unicode bidi pass (UAX #9 without explicit embeddings) gives each character a
-   level; characters with one face and one level form a run, and runs are put in visual order.
-4. Left-to-right runs use Pillow's basic layout: hinted integer advances keep 1-bit text
-   evenly spaced (libraqm's fractional advances make small 1-bit text look uneven).
-   Right-to-left runs and the emoji/Hebrew/Arabic faces use libraqm when Pillow has it, for
-   mirroring, Arabic joining and emoji sequences; without it Hebrew is reversed and Arabic is
-   joined here through the Unicode presentation forms.
+2. It is cut into user-perceived characters (grapheme clusters, ``regex``'s ``\\X``), and each
+   gets the first face of the chain that has glyphs for all of it (Roboto; then one Noto face
+   per script: Hebrew, Arabic, Armenian, Georgian, the Indic scripts, Sinhala, Thai, Lao,
+   Khmer, Myanmar, Ethiopic; DejaVu Sans for symbols; Noto Sans CJK; Noto Emoji), so
+   nothing a family types into a calendar comes out as tofu boxes. Coverage comes from each
+   font's cmap through fontTools.
+3. The Unicode bidi algorithm (python-bidi, pure Python) gives each character a level;
+   characters with one face and one level form a run, and runs are put in visual order.
+4. Runs in a script face are shaped by HarfBuzz through Pillow's libraqm layout (Indic
+   conjuncts, Thai and Khmer marks, Myanmar reordering, Arabic joining, emoji sequences).
+   Roboto and the other plain faces use Pillow's basic layout: hinted integer advances keep
+   1-bit Latin text evenly spaced (libraqm's fractional advances make it look uneven).
+   Without libraqm every glyph is still drawn, unshaped, and right-to-left runs are reversed
+   here (``shaping_available`` tells; the CLI warns).
 
 Drawing happens in a 1-bit mask the size of the target box, pasted with one palette index:
 no pixel can land outside the box and no grey can appear.
@@ -23,15 +27,20 @@ no pixel can land outside the box and no grey can appear.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
+import io
 import pathlib
-import struct
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Literal
 
+import regex
+from bidi import algorithm as _bidi
+from bidi.mirror import MIRRORED as _MIRRORED
 from PIL import Image, ImageDraw, ImageFont, features
 
 from drivers.palette import BLACK, RED, WHITE
@@ -54,32 +63,53 @@ PRIMARY_FACES: dict[tuple[str, bool], str] = {
 }
 
 EMOJI_FACE = "NotoEmoji-Medium.ttf"
+SYMBOL_FACE = "DejaVuSans.ttf"
+# Regular only (a bold CJK subset would add 4.6 MB): bold CJK text draws in regular.
+CJK_FACE = "NotoSansCJK-Regular.otf"
+
+# One Noto face per script, in Regular and Bold; the UI variants where Noto has them (their
+# vertical metrics are tamed to sit on Latin lines, so marks above and below stay in a line
+# box made for Roboto). Each file is cut to its script's blocks (scripts/subset_fonts.py).
+SCRIPT_FAMILIES: tuple[str, ...] = (
+    "NotoSansHebrew",
+    "NotoSansArabicUI",
+    "NotoSansArmenian",
+    "NotoSansGeorgian",
+    "NotoSansDevanagariUI",
+    "NotoSansBengaliUI",
+    "NotoSansGurmukhiUI",
+    "NotoSansGujaratiUI",
+    "NotoSansTamilUI",
+    "NotoSansTeluguUI",
+    "NotoSansKannadaUI",
+    "NotoSansMalayalamUI",
+    "NotoSansSinhalaUI",
+    "NotoSansThaiUI",
+    "NotoSansLaoUI",
+    "NotoSansKhmerUI",
+    "NotoSansMyanmarUI",
+    "NotoSansEthiopic",
+)
+
+
+def _script_faces(bold: bool) -> tuple[str, ...]:
+    weight = "Bold" if bold else "Regular"
+    return tuple(f"{family}-{weight}.ttf" for family in SCRIPT_FAMILIES)
+
+
 HEBREW_FACES = ("NotoSansHebrew-Regular.ttf", "NotoSansHebrew-Bold.ttf")
 ARABIC_FACES = ("NotoSansArabicUI-Regular.ttf", "NotoSansArabicUI-Bold.ttf")
 
 # Fallbacks, tried in order for characters the primary face lacks. The script faces come
-# before DejaVu Sans (which also has Hebrew and Arabic) because they match Roboto better;
-# DejaVu then catches symbols, arrows and the remaining alphabets; CJK and emoji come last.
+# before DejaVu Sans (which keeps only the symbols, arrows and rare letters none of them
+# has); CJK and emoji come last.
 FALLBACK_FACES: dict[bool, tuple[str, ...]] = {
-    False: (
-        "NotoSansHebrew-Regular.ttf",
-        "NotoSansArabicUI-Regular.ttf",
-        "DejaVuSans.ttf",
-        "WenQuanYiMicroHei-CJK.ttf",
-        EMOJI_FACE,
-    ),
-    True: (
-        "NotoSansHebrew-Bold.ttf",
-        "NotoSansArabicUI-Bold.ttf",
-        "DejaVuSans.ttf",
-        "WenQuanYiMicroHei-CJK.ttf",
-        EMOJI_FACE,
-    ),
+    bold: (*_script_faces(bold), SYMBOL_FACE, CJK_FACE, EMOJI_FACE) for bold in (False, True)
 }
 
-# Faces whose runs go through libraqm (when present) even left to right: emoji sequences
-# (ZWJ, skin tones, flags) and the script faces' marks need OpenType shaping.
-_SHAPED_FACES = frozenset((EMOJI_FACE, *HEBREW_FACES, *ARABIC_FACES))
+# Faces whose runs go through libraqm (when present) even left to right: every script face
+# needs OpenType shaping, and so do emoji sequences (ZWJ, skin tones, flags).
+_SHAPED_FACES = frozenset((EMOJI_FACE, *_script_faces(False), *_script_faces(True)))
 
 _PALETTE_INDICES = frozenset((WHITE, BLACK, RED))
 
@@ -87,6 +117,15 @@ _PALETTE_INDICES = frozenset((WHITE, BLACK, RED))
 # about 350 of the narrowest glyphs at the smallest size drawn (11 px), and no text is
 # drawn on more than two lines; the rest could never be seen.
 MAX_TEXT_CHARS = 1000
+
+def is_rtl_language(language: str) -> bool:
+    """Return True if ``language`` (a locale identifier such as "he" or "ar_EG") reads RTL.
+
+    The board mirrors its columns for such a language; CLDR says which (``i18n.is_rtl``).
+    """
+    from homeboard.i18n import is_rtl
+
+    return is_rtl(language)
 
 
 # --------------------------------------------------------------------------- font files
@@ -111,92 +150,40 @@ def load_font(filename: str, size: int, *, shaped: bool = False) -> ImageFont.Fr
     source = _font_source(filename)
     layout = ImageFont.Layout.RAQM if shaped else ImageFont.Layout.BASIC
     if isinstance(source, bytes):
-        import io
-
         return ImageFont.truetype(io.BytesIO(source), size, layout_engine=layout)
     return ImageFont.truetype(source, size, layout_engine=layout)
 
 
 @functools.cache
 def font_coverage(filename: str) -> frozenset[int]:
-    """Return the code points a bundled font has glyphs for (read from its cmap, cached)."""
+    """Return the code points a bundled font has glyphs for (its cmap, read by fontTools)."""
+    from fontTools.ttLib import TTFont  # only when a character needs a fallback face
+
     source = _font_source(filename)
-    data = source if isinstance(source, bytes) else pathlib.Path(source).read_bytes()
-    return read_cmap(data)
-
-
-def read_cmap(data: bytes) -> frozenset[int]:
-    """Return the code points mapped to a real glyph by an sfnt font's Unicode cmap."""
-    (num_tables,) = struct.unpack_from(">H", data, 4)
-    cmap_offset = None
-    for i in range(num_tables):
-        tag, _checksum, offset, _length = struct.unpack_from(">4sIII", data, 12 + 16 * i)
-        if tag == b"cmap":
-            cmap_offset = offset
-            break
-    if cmap_offset is None:
-        return frozenset()
-    _version, count = struct.unpack_from(">HH", data, cmap_offset)
-    subtables: dict[tuple[int, int], int] = {}
-    for i in range(count):
-        platform, encoding, offset = struct.unpack_from(">HHI", data, cmap_offset + 4 + 8 * i)
-        subtables[(platform, encoding)] = cmap_offset + offset
-    # Full-repertoire tables first (format 12 reaches beyond the BMP: emoji, MDI icons).
-    for key in ((3, 10), (0, 6), (0, 4), (3, 1), (0, 3), (0, 2), (0, 1), (0, 0), (3, 0)):
-        if key in subtables:
-            start = subtables[key]
-            (fmt,) = struct.unpack_from(">H", data, start)
-            if fmt == 12:
-                return _read_cmap_format12(data, start)
-            if fmt == 4:
-                return _read_cmap_format4(data, start)
-    return frozenset()
-
-
-def _read_cmap_format4(data: bytes, start: int) -> frozenset[int]:
-    """Decode a format 4 (BMP segment) cmap subtable."""
-    seg_count = struct.unpack_from(">H", data, start + 6)[0] // 2
-    ends_at = start + 14
-    starts_at = ends_at + 2 * seg_count + 2
-    deltas_at = starts_at + 2 * seg_count
-    range_offsets_at = deltas_at + 2 * seg_count
-    ends = struct.unpack_from(f">{seg_count}H", data, ends_at)
-    starts = struct.unpack_from(f">{seg_count}H", data, starts_at)
-    deltas = struct.unpack_from(f">{seg_count}H", data, deltas_at)
-    range_offsets = struct.unpack_from(f">{seg_count}H", data, range_offsets_at)
-    covered: set[int] = set()
-    for seg in range(seg_count):
-        first, last, delta, range_offset = starts[seg], ends[seg], deltas[seg], range_offsets[seg]
-        if first == 0xFFFF:
-            continue
-        if range_offset == 0:
-            to_notdef = (-delta) & 0xFFFF  # the one code that would land on glyph 0
-            covered.update(c for c in range(first, last + 1) if c != to_notdef)
-            continue
-        for code in range(first, last + 1):
-            at = range_offsets_at + 2 * seg + range_offset + 2 * (code - first)
-            (glyph,) = struct.unpack_from(">H", data, at)
-            if glyph and (glyph + delta) & 0xFFFF:
-                covered.add(code)
-    covered.discard(0xFFFF)
-    return frozenset(covered)
-
-
-def _read_cmap_format12(data: bytes, start: int) -> frozenset[int]:
-    """Decode a format 12 (segmented coverage, full Unicode) cmap subtable."""
-    (groups,) = struct.unpack_from(">I", data, start + 12)
-    covered: set[int] = set()
-    for i in range(groups):
-        first, last, glyph = struct.unpack_from(">III", data, start + 16 + 12 * i)
-        covered.update(range(first + 1 if glyph == 0 else first, last + 1))
-    return frozenset(covered)
+    with TTFont(io.BytesIO(source) if isinstance(source, bytes) else source, lazy=True) as font:
+        # Numbered glyph names: fontTools would otherwise read the real names from the
+        # "post" or "CFF " table (3 MB in the CJK face) only to hand them back here.
+        font.setGlyphOrder([f"g{index}" for index in range(font["maxp"].numGlyphs)])
+        cmap = font.getBestCmap() or {}
+    return frozenset(code for code, glyph in cmap.items() if glyph != "g0")
 
 
 @functools.cache
 def raqm_available() -> bool:
-    """Return True if this Pillow can shape text with libraqm (bidi, Arabic joining)."""
+    """Return True if this Pillow can shape text with libraqm (HarfBuzz and FriBiDi)."""
     # Wheels load FriBiDi at run time; without it, the basic path is the safe one.
     return bool(features.check_feature("raqm")) and features.check_feature("fribidi") is not False
+
+
+def shaping_available() -> tuple[bool, str]:
+    """Return whether complex scripts are shaped, and a sentence for the log saying so."""
+    if raqm_available():
+        return True, f"text shaping: libraqm {features.version('raqm')}"
+    return False, (
+        "text shaping is unavailable (Pillow has no libraqm, or FriBiDi is missing): Hindi, "
+        "Thai, Arabic and other complex scripts draw unshaped. On Raspberry Pi OS: "
+        "sudo apt install libraqm0 libfribidi0 libharfbuzz0b"
+    )
 
 
 # --------------------------------------------------------------------------- font chains
@@ -208,6 +195,8 @@ class FontChain:
 
     size: int
     files: tuple[str, ...]
+    # The OpenType language the CJK face shapes with ("ja": Japanese glyph forms), or "".
+    cjk_language: str = ""
 
     @property
     def primary(self) -> ImageFont.FreeTypeFont:
@@ -236,11 +225,31 @@ class FontChain:
 
     def face_index(self, char: str) -> int | None:
         """Return the index of the first face that has ``char``, or None if none has it."""
-        code = ord(char)
-        for index, filename in enumerate(self.files):
-            if code in font_coverage(filename):
-                return index
-        return None
+        return _face_index(self.files, ord(char))
+
+    def cluster_face(self, cluster: str) -> int | None:
+        """Return the index of the first face with glyphs for all of ``cluster`` (a grapheme).
+
+        Joiners, variation selectors and other invisible characters need no glyph; when no
+        face has the whole cluster, the face of its first character draws it.
+        """
+        codes = [ord(c) for c in cluster if not _is_ignorable(ord(c))]
+        if not codes:
+            return None
+        if len(codes) > 1:
+            for index, filename in enumerate(self.files):
+                coverage = font_coverage(filename)
+                if all(code in coverage for code in codes):
+                    return index
+        return _face_index(self.files, codes[0])
+
+
+@functools.lru_cache(maxsize=8192)
+def _face_index(files: tuple[str, ...], code: int) -> int | None:
+    for index, filename in enumerate(files):
+        if code in font_coverage(filename):
+            return index
+    return None
 
 
 @functools.cache
@@ -251,77 +260,46 @@ def descent_share(filename: str) -> float:
 
 
 @functools.lru_cache(maxsize=128)
-def get_font(size: int, *, bold: bool = False, family: str = "ui") -> FontChain:
-    """Return the font chain for a family ("ui" or "display"), weight and pixel size (cached)."""
+def get_font(size: int, *, bold: bool = False, family: str = "ui", language: str = "") -> FontChain:
+    """Return the font chain for a family ("ui" or "display"), weight and pixel size (cached).
+
+    ``language`` is the board's (a locale identifier): a Japanese board draws ideographs in
+    their Japanese forms; the others in the Chinese ones.
+    """
     if (family, bool(bold)) not in PRIMARY_FACES:
         raise ValueError(f"unknown font family {family!r}; known: {', '.join(FAMILIES)}")
     if size <= 0:
         raise ValueError(f"font size must be positive, not {size}")
     primary = PRIMARY_FACES[(family, bool(bold))]
-    return FontChain(size=int(size), files=(primary, *FALLBACK_FACES[bool(bold)]))
+    files = (primary, *FALLBACK_FACES[bool(bold)])
+    return FontChain(size=int(size), files=files, cjk_language=_cjk_language(language))
+
+
+def _cjk_language(language: str) -> str:
+    # The bundled CJK face keeps one language system besides its Chinese default: Japanese.
+    return "ja" if language.replace("-", "_").split("_")[0].lower() == "ja" else ""
 
 
 # --------------------------------------------------------------------------- characters
 
-_MIRRORED = dict(zip("()[]{}<>«»‹›", ")(][}{><»«›‹", strict=True))
-
-# Characters that never show ink: dropped when the face of their neighbour cannot draw them.
-_IGNORABLE_RANGES: tuple[tuple[int, int], ...] = (
-    (0x00AD, 0x00AD),
-    (0x034F, 0x034F),
-    (0x061C, 0x061C),
-    (0x115F, 0x1160),
-    (0x17B4, 0x17B5),
-    (0x180B, 0x180F),
-    (0x200B, 0x200F),
-    (0x202A, 0x202E),
-    (0x2060, 0x206F),
-    (0x3164, 0x3164),
-    (0xFE00, 0xFE0F),
-    (0xFEFF, 0xFEFF),
-    (0xFFA0, 0xFFA0),
-    (0xFFF0, 0xFFF8),
-    (0x1BCA0, 0x1BCA3),
-    (0x1D173, 0x1D17A),
-    (0xE0000, 0xE0FFF),
-)
+# Characters that never show ink (Default_Ignorable_Code_Point): no face needs a glyph for
+# them, and one no face can draw is dropped instead of drawn as a box.
+_IGNORABLE = regex.compile(r"\p{Default_Ignorable_Code_Point}")
+_GRAPHEME = regex.compile(r"\X")
 
 
 def _is_ignorable(code: int) -> bool:
-    return any(first <= code <= last for first, last in _IGNORABLE_RANGES)
+    return _IGNORABLE.match(chr(code)) is not None
 
 
-def _extends(char: str) -> bool:
-    """True for characters that belong to the grapheme before them (marks, joiners, modifiers)."""
-    code = ord(char)
-    return (
-        unicodedata.category(char) in ("Mn", "Me", "Mc")
-        or code == 0x200D
-        or 0xFE00 <= code <= 0xFE0F
-        or 0x1F3FB <= code <= 0x1F3FF
-        or 0xE0020 <= code <= 0xE007F
-        or 0xE0100 <= code <= 0xE01EF
-    )
+def graphemes(text: str) -> list[str]:
+    """Return ``text`` cut into user-perceived characters (extended grapheme clusters)."""
+    return _GRAPHEME.findall(text)
 
 
 def _grapheme_starts(text: str) -> list[int]:
-    """Return the indices where user-perceived characters start (an approximation of UAX #29)."""
-    starts = []
-    regional_run = 0
-    for i, char in enumerate(text):
-        code = ord(char)
-        if i > 0 and (_extends(char) or text[i - 1] == "\u200d"):
-            continue
-        if 0x1F1E6 <= code <= 0x1F1FF:
-            regional_run += 1
-            if regional_run % 2 == 0:  # second half of a flag
-                continue
-        else:
-            regional_run = 0
-        if i > 0 and 0x1160 <= code <= 0x11FF:  # Hangul vowel/final jamo join the syllable
-            continue
-        starts.append(i)
-    return starts
+    """Return the indices where user-perceived characters start."""
+    return [match.start() for match in _GRAPHEME.finditer(text)]
 
 
 def cap_text(text: str) -> str:
@@ -363,95 +341,28 @@ def _clean_text(text: str) -> str:
 # --------------------------------------------------------------------------- bidi
 
 
-def _strong_direction(bidi_type: str) -> str:
-    return "L" if bidi_type == "L" else "R"
-
-
 def bidi_levels(text: str) -> tuple[int, list[int]]:
-    """Return the paragraph level and each character's embedding level (UAX #9, simplified).
-
-    Implements rules P2-P3, W1-W7, N1-N2, I1-I2 and L1 for a single paragraph; explicit
-    embeddings and isolates are treated as neutral (calendar titles do not use them).
-    """
-    types = [unicodedata.bidirectional(char) or "L" for char in text]
-    if not any(t in ("R", "AL", "AN") for t in types):
+    """Return the paragraph level and each character's resolved level (UAX #9, python-bidi)."""
+    if not any(unicodedata.bidirectional(char) in ("R", "AL", "AN") for char in text):
         return 0, [0] * len(text)  # the common case: nothing right-to-left at all
-    paragraph = 0
-    for first in types:
-        if first == "L":
-            break
-        if first in ("R", "AL"):
-            paragraph = 1
-            break
-    edge = "R" if paragraph else "L"
-    explicit = {"LRE", "LRO", "RLE", "RLO", "PDF", "LRI", "RLI", "FSI", "PDI"}
-    t = ["BN" if x in explicit else x for x in types]
-    n = len(t)
-    # W1: marks take the type of what they sit on.
-    previous = edge
-    for i in range(n):
-        if t[i] == "NSM":
-            t[i] = previous
-        elif t[i] != "BN":
-            previous = t[i]
-    # W2: European digits after Arabic letters are Arabic digits. W3: AL is R.
-    last_strong = edge
-    for i in range(n):
-        if t[i] in ("L", "R", "AL"):
-            last_strong = t[i]
-        elif t[i] == "EN" and last_strong == "AL":
-            t[i] = "AN"
-    t = ["R" if x == "AL" else x for x in t]
-    # W4: one separator between two numbers of a kind joins them (10:30, 1,5).
-    for i in range(1, n - 1):
-        if t[i] == "ES" and t[i - 1] == "EN" and t[i + 1] == "EN":
-            t[i] = "EN"
-        elif t[i] == "CS" and t[i - 1] == t[i + 1] and t[i - 1] in ("EN", "AN"):
-            t[i] = t[i - 1]
-    # W5: terminators next to European digits (%, °, currency) are part of the number.
-    i = 0
-    while i < n:
-        if t[i] == "ET":
-            j = i
-            while j < n and t[j] == "ET":
-                j += 1
-            if (i > 0 and t[i - 1] == "EN") or (j < n and t[j] == "EN"):
-                t[i:j] = ["EN"] * (j - i)
-            i = j
-        else:
-            i += 1
-    # W6: other separators are neutral. W7: European digits in Latin context are L.
-    t = ["ON" if x in ("ES", "ET", "CS") else x for x in t]
-    last_strong = edge
-    for i in range(n):
-        if t[i] in ("L", "R"):
-            last_strong = t[i]
-        elif t[i] == "EN" and last_strong == "L":
-            t[i] = "L"
-    # N1/N2: neutrals between two strong sides of one direction take it, else the paragraph's.
-    neutral = {"B", "S", "WS", "ON", "BN"}
-    i = 0
-    while i < n:
-        if t[i] in neutral:
-            j = i
-            while j < n and t[j] in neutral:
-                j += 1
-            before = edge if i == 0 else _strong_direction(t[i - 1])
-            after = edge if j == n else _strong_direction(t[j])
-            t[i:j] = [before if before == after else edge] * (j - i)
-            i = j
-        else:
-            i += 1
-    # I1/I2: resolve levels.
-    if paragraph == 0:
-        levels = [0 if x == "L" else 1 if x == "R" else 2 for x in t]
-    else:
-        levels = [1 if x == "R" else 2 for x in t]
-    # L1: trailing white space goes back to the paragraph level.
-    i = n - 1
-    while i >= 0 and types[i] in ("WS", "S", "B", "BN", *explicit):
-        levels[i] = paragraph
-        i -= 1
+    # Unassigned code points (and lone surrogates) have no bidi class, which python-bidi
+    # cannot take: they count as other neutrals, like U+FFFD.
+    text = "".join(c if unicodedata.bidirectional(c) else "\ufffd" for c in text)
+    paragraph = _bidi.get_base_level(text)
+    storage = _bidi.get_empty_storage()
+    storage["base_level"] = paragraph
+    storage["base_dir"] = ("L", "R")[paragraph]
+    _bidi.get_embedding_levels(text, storage)
+    for index, char in enumerate(storage["chars"]):
+        char["index"] = index  # explicit formatting characters are taken out (X9)
+    _bidi.explicit_embed_and_overrides(storage)
+    _bidi.resolve_weak_types(storage)
+    _bidi.resolve_neutral_types(storage, False)
+    _bidi.resolve_implicit_levels(storage, False)
+    _bidi.reorder_resolved_levels(storage, False)  # L1 resets trailing spaces, then L2
+    levels = [paragraph] * len(text)
+    for char in storage["chars"]:
+        levels[char["index"]] = char["level"]
     return paragraph, levels
 
 
@@ -476,81 +387,9 @@ def _visual_order(levels: Sequence[int]) -> list[int]:
     return order
 
 
-# --------------------------------------------------------------------------- Arabic without raqm
-
-# (letter, first presentation form, number of forms); forms go isolated, final, initial, medial.
-_ARABIC_FORMS_SPEC: tuple[tuple[int, int, int], ...] = (
-    (0x0621, 0xFE80, 1), (0x0622, 0xFE81, 2), (0x0623, 0xFE83, 2), (0x0624, 0xFE85, 2),
-    (0x0625, 0xFE87, 2), (0x0626, 0xFE89, 4), (0x0627, 0xFE8D, 2), (0x0628, 0xFE8F, 4),
-    (0x0629, 0xFE93, 2), (0x062A, 0xFE95, 4), (0x062B, 0xFE99, 4), (0x062C, 0xFE9D, 4),
-    (0x062D, 0xFEA1, 4), (0x062E, 0xFEA5, 4), (0x062F, 0xFEA9, 2), (0x0630, 0xFEAB, 2),
-    (0x0631, 0xFEAD, 2), (0x0632, 0xFEAF, 2), (0x0633, 0xFEB1, 4), (0x0634, 0xFEB5, 4),
-    (0x0635, 0xFEB9, 4), (0x0636, 0xFEBD, 4), (0x0637, 0xFEC1, 4), (0x0638, 0xFEC5, 4),
-    (0x0639, 0xFEC9, 4), (0x063A, 0xFECD, 4), (0x0641, 0xFED1, 4), (0x0642, 0xFED5, 4),
-    (0x0643, 0xFED9, 4), (0x0644, 0xFEDD, 4), (0x0645, 0xFEE1, 4), (0x0646, 0xFEE5, 4),
-    (0x0647, 0xFEE9, 4), (0x0648, 0xFEED, 2), (0x0649, 0xFEEF, 2), (0x064A, 0xFEF1, 4),
-    (0x067E, 0xFB56, 4), (0x0686, 0xFB7A, 4), (0x0698, 0xFB8A, 2), (0x06A9, 0xFB8E, 4),
-    (0x06AF, 0xFB92, 4), (0x06CC, 0xFBFC, 4),
-)  # fmt: skip
-_ARABIC_FORMS: dict[str, tuple[str, ...]] = {
-    chr(letter): tuple(chr(first + k) for k in range(count))
-    for letter, first, count in _ARABIC_FORMS_SPEC
-}
-_LAM = "\u0644"
-_LAM_ALEF = {"\u0622": 0xFEF5, "\u0623": 0xFEF7, "\u0625": 0xFEF9, "\u0627": 0xFEFB}
-_TATWEEL = "\u0640"
-
-
-def _joins_forward(char: str) -> bool:
-    """True if ``char`` connects to the letter after it (dual-joining or tatweel)."""
-    return char == _TATWEEL or len(_ARABIC_FORMS.get(char, ())) == 4
-
-
-def _joins_backward(char: str) -> bool:
-    """True if ``char`` connects to the letter before it."""
-    return char == _TATWEEL or len(_ARABIC_FORMS.get(char, ())) >= 2
-
-
-def shape_arabic(text: str) -> str:
-    """Return Arabic letters replaced by their joined presentation forms (logical order)."""
-    # Marks (harakat) are transparent to joining: look through them to the letters around.
-    letters = [i for i, char in enumerate(text) if not unicodedata.combining(char)]
-    out = list(text)
-    eaten: set[int] = set()
-    for pos, i in enumerate(letters):
-        if i in eaten:
-            continue
-        char = text[i]
-        before = text[letters[pos - 1]] if pos > 0 else ""
-        after = text[letters[pos + 1]] if pos + 1 < len(letters) else ""
-        joined_before = bool(before) and _joins_forward(before) and _joins_backward(char)
-        if char == _LAM and after in _LAM_ALEF:
-            # Lam followed by alef is written as one ligature; alefs never join forward, so
-            # the letter after the ligature starts afresh on its own.
-            out[i] = chr(_LAM_ALEF[after] + (1 if joined_before else 0))
-            eaten.add(letters[pos + 1])
-            out[letters[pos + 1]] = ""
-            continue
-        forms = _ARABIC_FORMS.get(char)
-        if not forms:
-            continue
-        joined_after = bool(after) and _joins_forward(char) and _joins_backward(after)
-        if len(forms) == 4 and joined_before and joined_after:
-            out[i] = forms[3]
-        elif len(forms) == 4 and joined_after:
-            out[i] = forms[2]
-        elif len(forms) >= 2 and joined_before:
-            out[i] = forms[1]
-        else:
-            out[i] = forms[0]
-    return "".join(out)
-
-
 def _reverse_graphemes(text: str) -> str:
-    """Reverse ``text`` by user-perceived characters, mirroring brackets (basic-layout RTL)."""
-    starts = _grapheme_starts(text) + [len(text)]
-    clusters = [text[a:b] for a, b in zip(starts, starts[1:], strict=False)]
-    return "".join(_MIRRORED.get(c, c) for c in reversed(clusters))
+    """Reverse ``text`` by user-perceived characters, mirroring brackets (unshaped RTL)."""
+    return "".join(_MIRRORED.get(c, c) for c in reversed(graphemes(text)))
 
 
 # --------------------------------------------------------------------------- layout
@@ -566,6 +405,7 @@ class _Run:
     shaped: bool
     x: int
     width: int
+    language: str | None = None  # OpenType language to shape with (None: the default)
 
 
 @dataclass(frozen=True)
@@ -576,33 +416,31 @@ class _Line:
     width: int
 
 
-def _assign_faces(text: str, chain: FontChain) -> list[int | None]:
-    """Return, per character, the index of the face that draws it (None: drop it)."""
+def _assign_faces(clusters: Sequence[str], chain: FontChain) -> list[int | None]:
+    """Return, per grapheme cluster, the index of the face that draws it (None: drop it)."""
     emoji = chain.files.index(EMOJI_FACE) if EMOJI_FACE in chain.files else None
-    emoji_coverage = font_coverage(EMOJI_FACE) if emoji is not None else frozenset()
     faces: list[int | None] = []
-    previous: int | None = None  # face of the last drawn character
-    for i, char in enumerate(text):
-        code = ord(char)
+    previous: int | None = None  # face of the last drawn cluster
+    for cluster in clusters:
+        first = cluster[0]
         face: int | None
-        if previous is not None and _extends(char) and code in font_coverage(chain.files[previous]):
-            face = previous  # a mark or joiner stays with its base
-        elif previous is not None and previous == emoji and text[i - 1] == "\u200d":
-            # The next member of an emoji ZWJ sequence stays in the emoji run to be shaped.
-            face = emoji if code in emoji_coverage else chain.face_index(char)
-        elif emoji is not None and text[i + 1 : i + 2] == "\ufe0f" and code in emoji_coverage:
-            face = emoji  # VS16 asks for emoji presentation even where a text face has it
+        if (
+            emoji is not None
+            and ("\ufe0f" in cluster or "\u200d" in cluster)
+            and all(ord(c) in font_coverage(EMOJI_FACE) or _is_ignorable(ord(c)) for c in cluster)
+        ):
+            face = emoji  # VS16 or a ZWJ sequence asks for the emoji face
         elif (
             previous not in (None, 0, emoji)
-            and unicodedata.category(char)[0] in "ZP"
-            and code in font_coverage(chain.files[previous])
+            and unicodedata.category(first)[0] in "ZP"
+            and all(ord(c) in font_coverage(chain.files[previous]) for c in cluster)
         ):
-            # Spaces and punctuation inside Hebrew or Arabic text stay in that face: fewer
-            # runs, and the word spacing the script's designer chose.
+            # Spaces and punctuation inside Hindi, Thai or Arabic text stay in that face:
+            # fewer runs to shape, and the spacing the script's designer chose.
             face = previous
         else:
-            face = chain.face_index(char)
-        if face is None and not _is_ignorable(code):
+            face = chain.cluster_face(cluster)
+        if face is None and not all(_is_ignorable(ord(c)) for c in cluster):
             # No face has it: show the primary face's "missing glyph" box, which at least
             # tells that something is there. Invisible format characters simply go.
             face = 0
@@ -617,39 +455,42 @@ def _layout(text: str, chain: FontChain, shaping: bool) -> _Line:
     """Lay out one cleaned line of ``text`` with ``chain`` (``shaping``: libraqm is usable)."""
     if not text:
         return _Line((), 0)
-    faces = _assign_faces(text, chain)
-    _, levels = bidi_levels(text)
-    # Group characters of one face and one level into logical runs.
-    pieces: list[tuple[int, int, list[str]]] = []  # (face, level, chars)
-    for char, face, level in zip(text, faces, levels, strict=True):
+    clusters = graphemes(text)
+    faces = _assign_faces(clusters, chain)
+    _, char_levels = bidi_levels(text)
+    # Group clusters of one face and one level into logical runs.
+    pieces: list[tuple[int, int, list[str]]] = []  # (face, level, clusters)
+    at = 0
+    for cluster, face in zip(clusters, faces, strict=True):
+        level = char_levels[at]
+        at += len(cluster)
         if face is None:
             continue
         if pieces and pieces[-1][0] == face and pieces[-1][1] == level:
-            pieces[-1][2].append(char)
+            pieces[-1][2].append(cluster)
         else:
-            pieces.append((face, level, [char]))
+            pieces.append((face, level, [cluster]))
     runs: list[_Run] = []
     x = 0
     for index in _visual_order([level for _, level, _ in pieces]):
-        face, level, chars = pieces[index]
+        face, level, chunk = pieces[index]
         filename = chain.files[face]
         rtl = level % 2 == 1
-        logical = "".join(chars)
-        shaped = shaping and (rtl or filename in _SHAPED_FACES)
+        logical = "".join(chunk)
+        language = chain.cjk_language if filename == CJK_FACE and chain.cjk_language else None
+        shaped = shaping and (rtl or filename in _SHAPED_FACES or language is not None)
         if shaped:
             font = load_font(filename, chain.size, shaped=True)
             direction = "rtl" if rtl else "ltr"
-            width = round(font.getlength(logical, mode="1", direction=direction))
+            width = round(font.getlength(logical, mode="1", direction=direction, language=language))
             drawn = logical
         else:
+            # No shaper: every glyph still drawn, in its nominal form; RTL put in visual
+            # order here.
             font = load_font(filename, chain.size)
-            drawn = logical
-            if rtl:
-                if filename in ARABIC_FACES:
-                    drawn = shape_arabic(drawn)
-                drawn = _reverse_graphemes(drawn)
+            drawn = _reverse_graphemes(logical) if rtl else logical
             width = round(font.getlength(drawn, mode="1"))
-        runs.append(_Run(drawn, filename, rtl, shaped, x, width))
+        runs.append(_Run(drawn, filename, rtl, shaped, x, width, language if shaped else None))
         x += width
     return _Line(tuple(runs), x)
 
@@ -725,6 +566,45 @@ def split_to_fit(text: str, font: FontChain, max_width: int, *, keep: int = 1) -
 # --------------------------------------------------------------------------- drawing
 
 
+@dataclass(frozen=True)
+class _MirrorLayer:
+    """Where text and icons go while a right-to-left board is painted (see ``mirrored``)."""
+
+    ink: Image.Image  # mode "P": the palette index of each inked pixel
+    mask: Image.Image  # mode "1": which pixels are inked
+
+
+_MIRROR: contextvars.ContextVar[_MirrorLayer | None] = contextvars.ContextVar(
+    "homeboard_text_mirror", default=None
+)
+
+
+@contextlib.contextmanager
+def mirrored(image: Image.Image) -> Iterator[None]:
+    """Paint ``image`` mirrored left to right, with its text and icons still reading right.
+
+    For right-to-left boards: the layout draws as for a left-to-right one; its lines,
+    bars and arrows are flipped at the end (today's column lands on the right, arrows of
+    multi-day bars point the other way), while every text and icon is drawn unflipped in
+    the mirrored box, with "left" and "right" alignment swapped. Callers see the boxes
+    they asked for in what ``paste_mask`` and ``draw_text`` return.
+    """
+    layer = _MirrorLayer(Image.new("P", image.size, 0), Image.new("1", image.size, 0))
+    layer.ink.putpalette(image.getpalette() or [])
+    token = _MIRROR.set(layer)
+    try:
+        yield
+    finally:
+        _MIRROR.reset(token)
+    image.paste(image.transpose(Image.Transpose.FLIP_LEFT_RIGHT))
+    image.paste(layer.ink, (0, 0), layer.mask)
+
+
+def _mirror_box(box: Box, width: int) -> Box:
+    left, top, right, bottom = box
+    return (width - right, top, width - left, bottom)
+
+
 def paste_mask(image: Image.Image, box: Box, mask: Image.Image, fill: int) -> Box | None:
     """Paste ``fill`` through a 1-bit ``mask`` the size of ``box``; return the inked bbox.
 
@@ -736,6 +616,17 @@ def paste_mask(image: Image.Image, box: Box, mask: Image.Image, fill: int) -> Bo
     left, top, right, bottom = box
     if mask.size != (right - left, bottom - top):
         raise ValueError(f"mask size {mask.size} does not match box {box}")
+    layer = _MIRROR.get()
+    if layer is not None and layer.ink.size == image.size:
+        inked = _paste(layer.ink, _mirror_box(box, image.width), mask, fill, layer.mask)
+        return None if inked is None else _mirror_box(inked, image.width)
+    return _paste(image, box, mask, fill)
+
+
+def _paste(
+    image: Image.Image, box: Box, mask: Image.Image, fill: int, marks: Image.Image | None = None
+) -> Box | None:
+    left, top, right, bottom = box
     # Clip to the image: a box hanging over the edge must not wrap or raise.
     clip = (max(left, 0), max(top, 0), min(right, image.width), min(bottom, image.height))
     if clip[0] >= clip[2] or clip[1] >= clip[3]:
@@ -745,6 +636,8 @@ def paste_mask(image: Image.Image, box: Box, mask: Image.Image, fill: int) -> Bo
     if ink is None:
         return None
     image.paste(fill, clip, mask)
+    if marks is not None:
+        marks.paste(1, clip, mask)
     return (clip[0] + ink[0], clip[1] + ink[1], clip[0] + ink[2], clip[1] + ink[3])
 
 
@@ -781,6 +674,10 @@ def draw_text(
     if not text:
         return None
     line = _layout(text, font, raqm_available())
+    if _MIRROR.get() is not None:
+        # The box will be mirrored: what hugs its left edge on a left-to-right board hugs
+        # its right edge here.
+        align = {"left": "right", "right": "left"}.get(align, align)  # type: ignore[assignment]
     if align == "center":
         x = (width - line.width) // 2
     elif align == "right":
@@ -800,18 +697,63 @@ def draw_text(
         baseline = height - round(height * descent_share(font.files[0]))
     else:
         raise ValueError(f"valign must be top, middle, baseline or bottom, not {valign!r}")
+    inks = [
+        (run, _run_ink(run.text, run.file, font.size, run.shaped, run.rtl, run.language, run.width))
+        for run in line.runs
+    ]
+    drawn = [(top, top + ink.height) for _, (ink, _, top) in inks if ink is not None]
+    if drawn:
+        baseline = _nudge(baseline, min(t for t, _ in drawn), max(b for _, b in drawn), height)
     mask = Image.new("1", (width, height), 0)
-    draw = ImageDraw.Draw(mask)
-    draw.fontmode = "1"  # no anti-aliasing: the panel has no grey
-    for run in line.runs:
-        run_font = load_font(run.file, font.size, shaped=run.shaped)
-        direction = ("rtl" if run.rtl else "ltr") if run.shaped else None
-        draw.text(
-            (x + run.x, baseline),
-            run.text,
-            font=run_font,
-            fill=1,
-            anchor="ls",
-            direction=direction,
-        )
+    for run, (ink, left, top) in inks:
+        if ink is not None:
+            at = (x + run.x + left, baseline + top)
+            mask.paste(1, (*at, at[0] + ink.width, at[1] + ink.height), ink)
     return paste_mask(image, box, mask, fill)
+
+
+def _nudge(baseline: int, top: int, bottom: int, height: int) -> int:
+    """Move ``baseline`` just enough to keep ink from ``top`` to ``bottom`` inside the box.
+
+    The line's metrics are Roboto's; Khmer and Myanmar stacks, Devanagari vowel signs and
+    some descenders reach a pixel or three beyond them. Where the box has room, the line
+    moves so that none of it is cut off; where it has not, it stays where it was.
+    """
+    if baseline + top < 0 and bottom - top <= height:
+        return -top
+    if baseline + bottom > height and bottom - top <= height:
+        return height - bottom
+    return baseline
+
+
+@functools.lru_cache(maxsize=2048)
+def _run_ink(
+    text: str,
+    filename: str,
+    size: int,
+    shaped: bool,
+    rtl: bool,
+    language: str | None = None,
+    advance: int | None = None,
+) -> tuple[Image.Image | None, int, int]:
+    """Return one run drawn in 1-bit, and where its top left sits from the pen on the baseline.
+
+    Cached: shaping a run costs more than drawing it, and a board draws the same titles at
+    every refresh until they change. With its ``advance`` known, the run is drawn once on a
+    canvas an em larger on every side (marks and swashes reach past the advance) and cut to
+    its ink, instead of being shaped once more to measure it.
+    """
+    font = load_font(filename, size, shaped=shaped)
+    direction = ("rtl" if rtl else "ltr") if shaped else None
+    if advance is None:
+        advance = round(font.getlength(text, mode="1", direction=direction, language=language))
+    margin = 2 * size
+    canvas = Image.new("1", (max(advance, 0) + 2 * margin, 3 * margin), 0)
+    draw = ImageDraw.Draw(canvas)
+    draw.fontmode = "1"  # no anti-aliasing: the panel has no grey
+    origin = (margin, 2 * margin)
+    draw.text(origin, text, font=font, fill=1, anchor="ls", direction=direction, language=language)
+    bbox = canvas.getbbox()
+    if bbox is None:
+        return None, 0, 0
+    return canvas.crop(bbox), bbox[0] - origin[0], bbox[1] - origin[1]

@@ -13,6 +13,7 @@ from homeboard.render.layout.days import draw_column, draw_portrait
 from homeboard.render.layout.footer import draw_banner, draw_footer
 from homeboard.render.layout.metrics import Box, Canvas, Metrics, Orientation, vline
 from homeboard.render.layout.today import draw_today
+from homeboard.render.text import is_rtl_language, mirrored
 
 
 class BoardPainter:
@@ -24,13 +25,22 @@ class BoardPainter:
         self.width, self.height = size
         self.portrait = orientation == "portrait"
         design_w, design_h = (480, 800) if self.portrait else (800, 480)
-        self.m = Metrics(scale=min(self.width / design_w, self.height / design_h))
+        self.m = Metrics(
+            scale=min(self.width / design_w, self.height / design_h), language=state.language
+        )
         self.image = new_frame(size)
         self.canvas = Canvas(self.image, self.m, state, self.words)
 
     # The frame from the bottom up: footer, banner, then the days.
     def paint(self) -> Image.Image:
-        """Draw everything and return the frame."""
+        """Draw everything and return the frame (mirrored for a right-to-left language)."""
+        if is_rtl_language(self.state.language):
+            # Columns run right to left: today on the right, the days after it leftwards.
+            with mirrored(self.image):
+                return self._paint()
+        return self._paint()
+
+    def _paint(self) -> Image.Image:
         m, c = self.m, self.canvas
         footer_h = m.px(22)
         bottom = self.height - footer_h

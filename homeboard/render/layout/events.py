@@ -11,15 +11,16 @@ from homeboard.i18n import Words
 from homeboard.model import BoardState, Event
 from homeboard.render.icons import draw_icon, known_icon
 from homeboard.render.layout.metrics import Box, Metrics, format_time, wrap_text
-from homeboard.render.text import draw_text, text_width
+from homeboard.render.text import draw_text, is_rtl_language, text_width
 
 
 def _when(ev: Event, state: BoardState, words: Words) -> str:
     """The time shown for a timed event on a day (its end when it began earlier)."""
     if ev.continues_from and isinstance(ev.end, datetime):
-        when = (
-            "→ " + format_time(ev.end, state.clock, words) if not ev.continues_to else words.all_day
-        )
+        # "Until": the arrow points the way the days run (leftwards on an RTL board).
+        arrow = "← " if is_rtl_language(state.language) else "→ "
+        until = arrow + format_time(ev.end, state.clock, words)
+        when = until if not ev.continues_to else words.all_day
     elif isinstance(ev.start, datetime):
         when = format_time(ev.start, state.clock, words)
     else:

@@ -29,6 +29,7 @@ class Metrics:
     """Sizes for one panel, scaled from the 800x480 design."""
 
     scale: float
+    language: str = "en"  # the board's: picks the CJK glyph forms (see text.get_font)
 
     def px(self, value: float) -> int:
         """Scale a design pixel value to this panel."""
@@ -36,7 +37,8 @@ class Metrics:
 
     def font(self, size: float, *, bold: bool = False, display: bool = False) -> FontChain:
         """A font of design size ``size`` scaled to this panel (``display``: condensed)."""
-        return get_font(self.px(size), bold=bold, family="display" if display else "ui")
+        family = "display" if display else "ui"
+        return get_font(self.px(size), bold=bold, family=family, language=self.language)
 
     def fitting_font(
         self,
