@@ -65,13 +65,19 @@ CASES: tuple[Case, ...] = (
     Case("portrait", orientation="portrait"),
     Case("seven-days", days=7),
     Case("today-only", days=1),
-    # Boards in other languages and scripts, titles typed in them (right to left: ar, he).
+    # Boards in other languages and scripts, titles typed in them (right to left: ar, he),
+    # each with its locale's own clock (the demo household's 12h is an American habit).
     *(
-        Case(f"lang-{language}", scenario="i18n", overrides=(("language", language),))
+        Case(
+            f"lang-{language}", scenario="i18n", overrides=(("language", language), ("clock", None))
+        )
         for language in ("th", "hi", "ar", "he", "ja", "pt_BR")
     ),
     Case(
-        "lang-ar-portrait", scenario="i18n", orientation="portrait", overrides=(("language", "ar"),)
+        "lang-ar-portrait",
+        scenario="i18n",
+        orientation="portrait",
+        overrides=(("language", "ar"), ("clock", None)),
     ),
 )
 
