@@ -1,6 +1,7 @@
 """Memory, latency and weight of the household page (``homeboard web``).
 
-Run: ``.venv/bin/python benchmarks/bench_web.py [--loads 1000] [--seconds 30] [--clients 10]``
+Run: ``.venv/bin/python benchmarks/bench_web.py [--loads 1000] [--seconds 30] [--clients 10]
+[--language he]``
 (needs redis-server; exit status 1 if a target is missed). Everything is local: a
 redis-server on a free port, a fake Open-Meteo, an ICS file, the mock display; one real
 refresh fills Redis, then ``homeboard web`` runs as its own process on loopback.
@@ -104,6 +105,7 @@ def main() -> int:
     parser.add_argument("--loads", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--clients", type=int, default=10)
+    parser.add_argument("--language", default="en", help="the board's language (a CLDR locale)")
     args = parser.parse_args()
     if shutil.which("redis-server") is None:
         print("redis-server is not installed", file=sys.stderr)
@@ -133,6 +135,7 @@ def main() -> int:
         secret.write_text(PASSWORD + "\n")
         with config_path.open("a") as handle:
             handle.write(f"web:\n  listen: 127.0.0.1:{port}\n  password_file: {secret}\n")
+            handle.write(f"language: {args.language}\n")
         app = build_app(load_config(config_path))
         print(f"one refresh to fill Redis: {refresh(app, trigger='manual').outcome}")
         app.close()

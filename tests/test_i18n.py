@@ -421,16 +421,26 @@ def test_every_phrase_in_the_code_is_in_the_template_and_every_catalog() -> None
         (context, msgid if isinstance(msgid, str) else msgid[0])
         for _file, _line, msgid, _comments, context in extract_from_dir(
             str(ROOT / "homeboard"),
-            method_map=[("**.py", "python")],
+            # The code, and the household page's templates (as babel.cfg maps them).
+            method_map=[("**.py", "python"), ("**/templates/**.html", "jinja2")],
             keywords={**dict.fromkeys(("_", "gettext"), None), "ngettext": (1, 2),
                       "pgettext": ((1, "c"), 2), "npgettext": ((1, "c"), 2, 3)},
         )
     }  # fmt: skip
-    assert len(used) > 25
+    assert len(used) > 100
+    assert (None, "Refresh now") in used  # a phrase of the page's templates
     template = {_key(m) for m in _read(LOCALE / "homeboard.pot") if m.id}  # type: ignore[attr-defined]
     assert used == template, "run scripts/i18n.py"
     for po in sorted(LOCALE.glob("*/LC_MESSAGES/homeboard.po")):
         assert {_key(m) for m in _read(po) if m.id} == template, f"{po}: run scripts/i18n.py"  # type: ignore[attr-defined]
+
+
+def test_the_catalogs_own_build_extracts_the_template(tmp_path: Path) -> None:
+    # scripts/i18n.py with babel.cfg finds every phrase, the page's templates' too: running
+    # it would not drop a phrase from the template (and so from every catalog).
+    fresh = tmp_path / "homeboard.pot"
+    i18n_script.extract(fresh)
+    assert i18n_script._phrases(fresh) == i18n_script._phrases(LOCALE / "homeboard.pot")
 
 
 def test_the_required_languages_ship() -> None:

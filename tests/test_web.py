@@ -385,10 +385,10 @@ def test_the_page_says_each_source_in_plain_words(
     with serve(tmp_path, redis_server, extra=calendar) as page:
         assert page.refresh_board() == "pushed"  # a failing source never blanks the board
         html = page.login().get(page.url + "/", timeout=5).text
-    assert 'Family</b>: <span class="status">no data</span>, never fetched' in html
+    assert 'Family</bdi></b>: <span class="status">no data</span>, never fetched' in html
     assert "the server said 401 (not authorised): check the password file" in html
-    assert "Last refreshes" in html and "new frame" in html and "manual" in html
-    assert re.search(r"fetch \d+\.\d s, render \d+\.\d s, push \d+\.\d s", html)
+    assert "Last refreshes" in html and "new frame" in html and "command line" in html
+    assert re.search(r"fetch \d+\.\d sec, render \d+\.\d sec, push \d+\.\d sec", html)
     assert "Next scheduled refresh: unknown (is the service running?)" in html
     assert re.search(r"<dt>pushes</dt><dd>1</dd>", html)
     assert "On the panel since" in html and "Data last changed" in html or "No data yet" in html
@@ -400,9 +400,105 @@ def test_the_page_speaks_the_boards_language(tmp_path: Path, redis_server: Redis
     with serve(tmp_path, redis_server, extra="language: de\n") as page:
         page.refresh_board()
         html = page.login().get(page.url + "/", timeout=5).text
-        assert '<html lang="de">' in html
-        assert "Jetzt aktualisieren" in html and "Letzte Aktualisierungen" in html
-        assert "Refresh now" not in html
+    assert '<html lang="de">' in html
+    assert "Jetzt aktualisieren" in html and "Letzte Aktualisierungen" in html
+    assert "Befehlszeile" in html and "neue Bilder" in html  # trigger and counter names
+    # CLDR's decimal comma and unit; plural rules in "vor 3 Minuten" style ages.
+    assert re.search(r"Abruf \d+,\d Sek\., Zeichnen \d+,\d Sek\., Anzeige \d+,\d Sek\.", html)
+    assert re.search(r"\((gerade eben|vor \d+ Sekunden)\)", html)
+    for english in ENGLISH:
+        assert english not in html, english
+
+
+#: Phrases of the English page that a translated page must not show.
+ENGLISH = ("Refresh now", "Last refreshes", "Counters", "Next scheduled", "new frame", "pushes",
+           "command line", "Log out", "ago")  # fmt: skip
+
+
+def test_a_hebrew_page_reads_right_to_left_and_a_japanese_page_is_japanese(
+    tmp_path: Path, redis_server: RedisServer
+) -> None:
+    (tmp_path / "he").mkdir()
+    (tmp_path / "ja").mkdir()
+    with serve(tmp_path / "he", redis_server, extra="language: he\n") as page:
+        login = requests.get(page.url + "/", timeout=5).text
+        page.refresh_board()
+        html = page.login().get(page.url + "/", timeout=5).text
+    for shown in (login, html):
+        assert '<html lang="he" dir="rtl">' in shown
+    assert "סיסמה" in login and "כניסה" in login  # "Password", "Log in"
+    assert "רענון עכשיו" in html and "רענונים אחרונים" in html
+    redis_server.client().flushall()
+    with serve(tmp_path / "ja", redis_server, extra="language: ja\n") as page:
+        page.refresh_board()
+        session = page.login()
+        html = session.get(page.url + "/", timeout=5).text
+        token = csrf_of(html)
+        asked = session.post(page.url + "/refresh", data={"csrf_token": token}, timeout=5).text
+        missing = session.get(page.url + "/nowhere", timeout=5)
+    assert '<html lang="ja">' in html and "dir=" not in html
+    assert "今すぐ更新" in html and "最近の更新" in html and "カウンター" in html
+    assert re.search(r"取得 \d+\.\d 秒、描画 \d+\.\d 秒、表示 \d+\.\d 秒", html)
+    assert "に更新を依頼しました" in notes(asked)[0]
+    assert missing.status_code == 404 and missing.text.strip() == "見つかりません。"
+    for english in ENGLISH:
+        assert english not in html, english
+
+
+def test_ages_and_waits_follow_each_languages_plural_rules() -> None:
+    from zoneinfo import ZoneInfo
+
+    from homeboard.web.view import page_view
+    from homeboard.web.words import page_words
+
+    tz = ZoneInfo("Europe/Warsaw")
+    doc = {
+        "now": "2026-12-03T10:00:00+01:00",
+        "updated_at": "2026-12-03T09:58:00+01:00",
+        "sources": {
+            "weather": {"status": "fresh", "age_seconds": 5 * 60 + 20},
+            "Family": {
+                "status": "unavailable",
+                "age_seconds": None,
+                "last_error": "Family: HTTP 401 not authorised",
+            },
+        },
+        "recent": [
+            {
+                "outcome": "pushed",
+                "trigger": "schedule",
+                "started_at": "2026-12-01T18:05:00+01:00",
+                "ended_at": "2026-12-01T18:05:02.25+01:00",
+            }
+        ],
+        "next_run": "2026-12-03T10:12:00+01:00",
+        "counters": {},
+    }
+    pl = page_view(doc, None, tz=tz, words=page_words("pl", "24h"))
+    assert pl.data_changed == "Dane ostatnio zmienione 9:58 (2 minuty temu)"
+    assert pl.sources[0].age_text == "pobrano 5 minut temu"
+    assert pl.sources[1].error == (
+        "serwer odpowiedział 401 (brak autoryzacji): sprawdź plik z hasłem"
+    )
+    # Two days back: the weekday and time as CLDR writes them; the duration in CLDR's unit.
+    assert pl.refreshes[0].when == "wt., 18:05 (1 dzień temu)"
+    assert pl.refreshes[0].seconds == "2,2 sek."
+    assert pl.next_run == "Następne zaplanowane odświeżenie: 10:12 (za 12 minut)"
+    en = page_view(doc, None, tz=tz, words=page_words("en", "12h"))
+    assert en.data_changed == "Data last changed 9:58am (2 minutes ago)"
+    assert en.refreshes[0].when == "Tue 6:05pm (1 day ago)"
+    assert en.sources[1].error == ("the server said 401 (not authorised): check the password file")
+    wait = (
+        "Too many wrong passwords: try again in {n} minute.",
+        "Too many wrong passwords: try again in {n} minutes.",
+    )
+    assert [page_words("pl", "24h").ngettext(*wait, n) for n in (1, 2, 5)] == [
+        "Za dużo błędnych haseł: spróbuj ponownie za 1 minutę.",
+        "Za dużo błędnych haseł: spróbuj ponownie za 2 minuty.",
+        "Za dużo błędnych haseł: spróbuj ponownie za 5 minut.",
+    ]
+    assert page_words("ar", "12h").ngettext(*wait, 2).endswith("بعد دقيقتين.")
+    assert page_words("en", "12h").ngettext(*wait, 1).endswith("in 1 minute.")
 
 
 def test_the_page_is_light(page: Page) -> None:
@@ -460,7 +556,7 @@ def test_refresh_now_sends_beats_task_once_and_shows_the_outcome(page: Page) -> 
     page.redis.client().delete(QUEUE)
     assert page.refresh_board(trigger="web") == "pushed"
     html = session.get(page.url + "/", timeout=5).text
-    assert re.search(r"Refresh done: new frame in \d+\.\d s\.", html)
+    assert re.search(r"Refresh done: new frame in \d+\.\d sec\.", html)
     assert '<meta http-equiv="refresh" content="60">' in html
 
 
@@ -673,26 +769,96 @@ def test_check_config_warns_of_a_missing_password_file(
     assert f"warning: web.password_file: no such file: {tmp_path / 'web-password'}" in check.stderr
 
 
+def web_phrases() -> list[tuple[str | None, tuple[str, ...]]]:
+    """(context, English forms) of every phrase of the page: its code and its templates."""
+    from babel.messages.extract import extract_from_dir
+
+    root = Path(__file__).resolve().parent.parent / "homeboard" / "web"
+    found = extract_from_dir(
+        str(root),
+        method_map=[("**.py", "python"), ("**/templates/**.html", "jinja2")],
+        keywords={**dict.fromkeys(("_", "gettext"), None), "ngettext": (1, 2),
+                  "pgettext": ((1, "c"), 2)},
+    )  # fmt: skip
+    return sorted(
+        {
+            (context, (msgid,) if isinstance(msgid, str) else tuple(msgid))
+            for _file, _line, msgid, _comments, context in found
+        },
+        key=str,
+    )
+
+
 def test_every_language_has_every_sentence_with_the_same_placeholders() -> None:
-    import dataclasses
-    import string
+    from babel.messages.pofile import read_po
 
     from homeboard.i18n import LANGUAGES
-    from homeboard.web.words import EN, PAGE_WORDS, page_words
+    from homeboard.i18n.words import LOCALE_DIR, _placeholders, catalog_names
 
-    def fields(text: str) -> set[str]:
-        return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+    phrases = web_phrases()
+    assert len(phrases) > 80 and (None, ("Refresh now",)) in phrases  # templates included
+    for language in set(LANGUAGES) - {"en"}:
+        chain = []
+        for name in catalog_names(language):  # pt_BR: its own words, then pt's
+            po = LOCALE_DIR / name / "LC_MESSAGES" / "homeboard.po"
+            if po.exists():
+                with po.open("rb") as fp:
+                    chain.append(read_po(fp))
+        assert chain, language
+        for context, english in phrases:
+            forms: tuple[str, ...] = ()
+            for catalog in chain:
+                message = catalog.get(english[0] if len(english) == 1 else english, context)
+                got = message.string if message is not None else ""
+                forms = got if isinstance(got, tuple) else (got,)
+                if all(forms):
+                    break
+            assert forms and all(forms), (language, context, english[0])
+            allowed = set().union(*(_placeholders(e) or set() for e in english))
+            for form in forms:
+                assert _placeholders(form) is not None and _placeholders(form) <= allowed
+            if len(english) == 1:
+                assert _placeholders(forms[0]) == allowed, (language, english[0], forms[0])
 
-    assert set(LANGUAGES) <= set(PAGE_WORDS)
-    for language, words in PAGE_WORDS.items():
-        for field in dataclasses.fields(words):
-            mine, english = getattr(words, field.name), getattr(EN, field.name)
-            if isinstance(english, dict):
-                assert set(mine) == set(english), (language, field.name)
-                continue
-            assert mine.strip(), (language, field.name)
-            assert fields(mine) == fields(english), (language, field.name)
-    assert page_words("de_AT") is PAGE_WORDS["de"] and page_words("pt_BR") is EN
+
+def test_every_language_fills_the_whole_page() -> None:
+    from zoneinfo import ZoneInfo
+
+    from homeboard.i18n import LANGUAGES
+    from homeboard.web.view import page_view
+    from homeboard.web.words import page_words
+
+    doc = {
+        "now": "2026-12-03T10:00:00+00:00",
+        "updated_at": "2026-12-03T09:00:00+00:00",
+        "sources": {
+            "weather": {"status": "stale", "age_seconds": 4000, "last_error": "HTTP 503"},
+            "special": {"status": "fresh", "age_seconds": 3},
+        },
+        "recent": [
+            {"outcome": o, "trigger": t, "started_at": "2026-12-02T09:00:00+00:00",
+             "ended_at": "2026-12-02T09:00:03+00:00", "fetch_s": 1, "render_s": 1, "push_s": 1}
+            for o, t in (("pushed", "web"), ("deferred", "start"), ("failed", "manual"))
+        ],
+        "next_run": "2026-12-03T10:15:00+00:00",
+        "counters": {"started": 3, "pushes": 1, "expired": 0},
+    }  # fmt: skip
+    english = page_view(doc, {"what": "test"}, tz=ZoneInfo("UTC"), words=page_words("en", "24h"))
+    for language in set(LANGUAGES) - {"en"}:
+        view = page_view(
+            doc, {"what": "test"}, tz=ZoneInfo("UTC"), words=page_words(language, "24h")
+        )
+        shown = [view.on_panel, view.data_changed, view.next_run]
+        shown += [f"{s.name} {s.status_text} {s.age_text} {s.error}" for s in view.sources]
+        shown += [f"{r.when} {r.trigger} {r.outcome_text} {r.durations}" for r in view.refreshes]
+        shown += [c.name for c in view.counters]
+        for text in shown:
+            assert text and "{" not in text, (language, text)
+        theirs = " ".join(str(t) for t in shown)
+        for line in (*english.refreshes, *english.sources):
+            for word in (getattr(line, "outcome_text", None), getattr(line, "status_text", None)):
+                assert word is None or word not in theirs, (language, word)
+        assert english.next_run.split(":")[0] not in theirs, language
 
 
 def test_behind_a_proxy_each_client_is_throttled_alone_and_cookies_are_secure(

@@ -28,7 +28,7 @@ from homeboard.web.security import (
     password_matches,
     tokens_match,
 )
-from homeboard.web.view import page_view, parse_time
+from homeboard.web.view import outcome_text, page_view, parse_time
 from homeboard.web.words import page_words
 
 if TYPE_CHECKING:
@@ -136,12 +136,9 @@ def create_app(
     throttle = throttle or Throttle()
     asking = RefreshRequests(config)
     frames = FrameCache()
-    words = page_words(config.language)
-    from homeboard.i18n import words_for
-
-    board_words = words_for(config.language)
-    days, months = board_words.days_short, board_words.months_short
-    lang = config.language.replace("_", "-")
+    # One language per page: its catalog and CLDR data are loaded now, no other locale.
+    words = page_words(config.language, config.time_clock)
+    _ = words._
 
     web.config.update(
         SESSION_COOKIE_NAME="homeboard_session",
@@ -159,11 +156,13 @@ def create_app(
 
         web.wsgi_app = ProxyFix(web.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
 
+    # The templates' phrases go through the same catalog (extracted by Babel's jinja2 reader).
+    web.jinja_env.globals.update(_=words._, ngettext=words.ngettext)
+
     def page(template: str, status: int = 200, **values: Any) -> Response:
         html = render_template(
             template,
             words=words,
-            lang=lang,
             board=config.board,
             csrf=session.get("csrf", ""),
             open_mode=password is None,
@@ -194,12 +193,13 @@ def create_app(
             if any(h in request.headers for h in PROXY_HEADERS):
                 return refused(
                     403,
-                    "This page has no password, so it is served to this "
-                    "machine only: set web.password_file to reach it "
-                    "through a proxy.",
+                    _(
+                        "This page has no password, so it is served to this machine only: "
+                        "set web.password_file to reach it through a proxy."
+                    ),
                 )
             if not is_loopback_host(request.host):
-                return refused(403, "This page has no password and answers to localhost only.")
+                return refused(403, _("This page has no password and answers to localhost only."))
         if request.method == "POST":
             # Browsers say where a form came from; a form on another site is refused before
             # its CSRF token is looked at (this guards the login form, which has no session
@@ -210,14 +210,14 @@ def create_app(
             if site == "cross-site" or (
                 origin and origin != "null" and origin.split("://", 1)[-1] != request.host
             ):
-                return refused(403, "Refused: this form was sent from another site.")
+                return refused(403, _("Refused: this form was sent from another site."))
         if password is None and not signed_in() and has_session():
             start_session()
         if request.path in OPEN_PATHS or signed_in():
             return None
         if request.method == "POST":  # a form without a session has no valid CSRF token
-            return refused(403, "Refused: log in first.")
-        return refused(401, "Log in first.")
+            return refused(403, _("Refused: log in first."))
+        return refused(401, _("Log in first."))
 
     @web.after_request
     def headers(response: Response) -> Response:
@@ -241,9 +241,7 @@ def create_app(
         except redis.RedisError as exc:
             log.warning("Redis did not answer: %s", type(exc).__name__)
             return page("down.html", 503)
-        view = page_view(
-            doc, meta, tz=tz, clock=config.time_clock, words=words, days=days, months=months
-        )
+        view = page_view(doc, meta, tz=tz, words=words)
         note = session.pop("note") if "note" in session else None
         return page(
             "board.html",
@@ -255,35 +253,37 @@ def create_app(
 
     def _request_note(state: Any, note: str | None, moment: datetime) -> tuple[str, str] | None:
         """(CSS class, sentence) about the last 'refresh now'."""
-        from homeboard.web.view import when_text
 
         def when(at: datetime | None) -> str:
-            if at is None:
-                return "?"
-            return when_text(at, moment, tz, config.time_clock, words, days=days, months=months)
+            return "?" if at is None else words.moment(at, moment, tz)
 
+        twice = _("A refresh is already running or waiting: not asked for twice.")
         if note == "failed":
-            return "bad", words.refresh_no_redis
+            return "bad", _("Could not ask for a refresh: the board's Redis is not answering.")
         if note in ("twice", "running") and state is None:
-            return "info", words.refresh_twice
+            return "info", twice
         if state is None:
             return None
         if state.kind == "waiting":
-            text = words.refresh_asked.format(when=when(state.asked_at))
+            text = _(
+                "Refresh asked for {when}; waiting for the service…", when=when(state.asked_at)
+            )
             if note in ("twice", "running"):
-                text = words.refresh_twice + " " + text
+                text = _("{first} {then}", first=twice, then=text)
             return "info", text
         if state.kind == "running":
-            return "info", words.refresh_running.format(when=when(state.since))
+            return "info", _("A refresh has been running since {when}.", when=when(state.since))
         if state.kind == "not-taken":
-            return "bad", words.refresh_not_taken
+            return "bad", _("The service did not take the refresh in time: is it running?")
         rec = state.record or {}
         if state.kind == "failed":
-            return "bad", words.refresh_failed.format(error=rec.get("error") or "?")
+            return "bad", _("Refresh failed: {error}", error=rec.get("error") or "?")
         started, ended = parse_time(rec.get("started_at")), parse_time(rec.get("ended_at"))
-        seconds = f"{ended.timestamp() - started.timestamp():.1f}" if started and ended else "?"
-        outcome = words.outcomes.get(str(rec.get("outcome")), str(rec.get("outcome")))
-        return "good", words.refresh_done.format(outcome=outcome, seconds=seconds)
+        seconds = (
+            words.seconds(ended.timestamp() - started.timestamp()) if started and ended else "?"
+        )
+        outcome = outcome_text(str(rec.get("outcome")), words)
+        return "good", _("Refresh done: {outcome} in {seconds}.", outcome=outcome, seconds=seconds)
 
     @web.get("/login")
     def login_form() -> Response:
@@ -316,8 +316,11 @@ def create_app(
         if not tokens_match(request.form.get("csrf_token"), session.get("csrf")):
             abort(
                 Response(
-                    "Refused: the form's security token is missing or wrong; "
-                    "reload the page and try again.\n",
+                    _(
+                        "Refused: the form's security token is missing or wrong; "
+                        "reload the page and try again."
+                    )
+                    + "\n",
                     status=403,
                     mimetype="text/plain",
                 )
@@ -345,7 +348,7 @@ def create_app(
         try:
             meta = store.frame_meta()
             if meta is None:
-                return refused(404, "No frame kept yet.")
+                return refused(404, _("No frame kept yet."))
             etag = f"{meta.get('sha256')}-{meta.get('orientation')}"
             if request.if_none_match.contains(etag):
                 return _frame_response(b"", etag, 304)
@@ -354,9 +357,9 @@ def create_app(
                     return _frame_response(frames.png, etag)
             got = store.frame()
         except redis.RedisError:
-            return refused(503, "The board's Redis is not answering.")
+            return refused(503, _("The board's Redis is not answering."))
         if got is None:
-            return refused(404, "No frame kept yet.")
+            return refused(404, _("No frame kept yet."))
         meta, png = got
         etag = f"{meta.get('sha256')}-{meta.get('orientation')}"
         with frames.lock:
@@ -395,15 +398,15 @@ def create_app(
 
     @web.errorhandler(404)
     def not_found(_exc: Exception) -> Response:
-        return refused(404, "Not found.")
+        return refused(404, _("Not found."))
 
     @web.errorhandler(405)
     def not_allowed(_exc: Exception) -> Response:
-        return refused(405, "Method not allowed.")
+        return refused(405, _("Method not allowed."))
 
     @web.errorhandler(413)
     def too_large(_exc: Exception) -> Response:
-        return refused(413, "Too large.")
+        return refused(413, _("Too large."))
 
     @web.errorhandler(Exception)
     def failed(exc: Exception) -> Response:
@@ -419,7 +422,7 @@ def create_app(
             request.path,
             exc_info=log.isEnabledFor(logging.DEBUG),
         )
-        return refused(500, "Something went wrong; the journal has the details.")
+        return refused(500, _("Something went wrong; the journal has the details."))
 
     return web
 

@@ -12,6 +12,8 @@ from homeboard.web.words import PageWords
 
 #: Refreshes listed on the page.
 RECENT_SHOWN = 8
+#: The outcomes a refresh records (anything else is shown as a failure).
+OUTCOMES = ("pushed", "unchanged", "deferred", "skipped-locked", "failed")
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,7 @@ class Counter:
     """One counter with its name in the page's language."""
 
     name: str
-    value: int
+    value: str  # in the locale's digits
 
 
 @dataclass(frozen=True)
@@ -58,51 +60,65 @@ class PageView:
     counters: tuple[Counter, ...]
 
 
-def clock_time(moment: datetime, clock: str) -> str:
-    """``14:05`` or ``2:05 pm``, as the board writes times."""
-    if clock == "12h":
-        hour = moment.hour % 12 or 12
-        return f"{hour}:{moment.minute:02d} {'am' if moment.hour < 12 else 'pm'}"
-    return f"{moment:%H:%M}"
+def outcome_text(outcome: str, words: PageWords) -> str:
+    """A refresh's outcome in the page's language (an unknown one as it is)."""
+    pgettext = words.pgettext
+    names = {
+        "pushed": pgettext("outcome", "new frame"),
+        "unchanged": pgettext("outcome", "unchanged"),
+        "deferred": pgettext("outcome", "deferred"),
+        "skipped-locked": pgettext("outcome", "skipped (another was running)"),
+        "failed": pgettext("outcome", "failed"),
+    }
+    return names.get(outcome, outcome)
 
 
-def age_text(seconds: float, words: PageWords) -> str:
-    """``3 min ago`` in the largest whole unit."""
-    whole = int(max(0.0, seconds))
-    if whole < 10:
-        return words.now
-    for text, size in ((words.days_ago, 86400), (words.hours_ago, 3600), (words.minutes_ago, 60)):
-        if whole >= size:
-            return text.format(n=whole // size)
-    return words.seconds_ago.format(n=whole)
+def _counter_name(name: str, words: PageWords) -> str:
+    pgettext = words.pgettext
+    names = {
+        "started": pgettext("counter", "started"),
+        "completed": pgettext("counter", "completed"),
+        "skipped_locked": pgettext("counter", "skipped"),
+        "expired": pgettext("counter", "expired"),
+        "pushes": pgettext("counter", "pushes"),
+        "unchanged": pgettext("counter", "unchanged"),
+    }
+    return names.get(name, name)
 
 
-def when_text(
-    moment: datetime,
-    now: datetime,
-    tz: tzinfo,
-    clock: str,
-    words: PageWords,
-    *,
-    days: tuple[str, ...],
-    months: tuple[str, ...],
-    relative: bool = True,
-) -> str:
-    """A moment in the household's time: ``10:15`` today, else ``Mon 24 Nov 10:15``; with
-    how long ago it was."""
-    local = moment.astimezone(tz)
-    today = now.astimezone(tz).date()
-    shown = clock_time(local, clock)
-    if local.date() != today:
-        shown = f"{days[local.weekday()]} {local.day} {months[local.month - 1]} {shown}"
-    if relative:
-        delta = now.timestamp() - moment.timestamp()
-        if delta >= 0:
-            shown += f" ({age_text(delta, words)})"
-        else:
-            minutes = max(1, round(-delta / 60))
-            shown += f" ({words.in_minutes.format(n=minutes)})"
-    return shown
+def _trigger(trigger: str, words: PageWords) -> str:
+    """What started a refresh (``schedule``, ``web`` ...) in plain words."""
+    pgettext = words.pgettext
+    names = {
+        "schedule": pgettext("trigger", "scheduled"),
+        "start": pgettext("trigger", "at start-up"),
+        "deferred": pgettext("trigger", "deferred frame"),
+        "fallback": pgettext("trigger", "fallback timer"),
+        "manual": pgettext("trigger", "command line"),
+        "web": pgettext("trigger", "this page"),
+        "display-test": pgettext("trigger", "test pattern"),
+        "display-clear": pgettext("trigger", "clear panel"),
+    }
+    return names.get(trigger, trigger)
+
+
+def _http_reason(reason: str, words: PageWords) -> str:
+    """The words the sources give an HTTP status (``not authorised``), translated."""
+    pgettext = words.pgettext
+    names = {
+        "bad request": pgettext("HTTP status", "bad request"),
+        "not authorised": pgettext("HTTP status", "not authorised"),
+        "access denied": pgettext("HTTP status", "access denied"),
+        "not found": pgettext("HTTP status", "not found"),
+        "gone": pgettext("HTTP status", "gone"),
+        "rate limited": pgettext("HTTP status", "rate limited"),
+        "server error": pgettext("HTTP status", "server error"),
+        "bad gateway": pgettext("HTTP status", "bad gateway"),
+        "service unavailable": pgettext("HTTP status", "service unavailable"),
+        "gateway timeout": pgettext("HTTP status", "gateway timeout"),
+        "error": pgettext("HTTP status", "error"),
+    }
+    return names.get(reason, reason)
 
 
 _HTTP = re.compile(r"HTTP (\d{3})(?: ([^:]+))?(?:: (.*))?")
@@ -111,55 +127,58 @@ _HTTP = re.compile(r"HTTP (\d{3})(?: ([^:]+))?(?:: (.*))?")
 def plain_error(name: str, error: str | None, words: PageWords) -> str | None:
     """A source's last error in plain words, with what to do about it.
 
-    ``Family: HTTP 401 unauthorized`` becomes ``the server said 401 (unauthorized):
+    ``Family: HTTP 401 not authorised`` becomes ``the server said 401 (not authorised):
     check the password file``.
     """
     if not error:
         return None
-    reason = error
-    for prefix in (f"{name}: ",):
-        if reason.startswith(prefix):
-            reason = reason[len(prefix) :]
+    _ = words._
+    reason = error.removeprefix(f"{name}: ")
     match = _HTTP.search(reason)
     if match:
         code = int(match.group(1))
-        said = words.server_said.format(code=code)
+        said = _("the server said {code}", code=code)
         if match.group(2):
-            said += f" ({match.group(2).strip()})"
-        hint = (
-            words.hint_password
-            if code in (401, 403)
-            else words.hint_address
-            if code in (404, 410)
-            else words.hint_server
-            if code >= 500 or code == 429
-            else None
-        )
-        return f"{said}: {hint}" if hint else said
+            said = _(
+                "{said} ({reason})", said=said, reason=_http_reason(match.group(2).strip(), words)
+            )
+        if code in (401, 403):
+            hint = _("check the password file")
+        elif code in (404, 410):
+            hint = _("check the address")
+        elif code >= 500 or code == 429:
+            hint = _("the server has trouble; it is tried again at every refresh")
+        else:
+            return said
+        return _("{problem}: {hint}", problem=said, hint=hint)
     low = reason.lower()
     if "host not found" in low or "invalid url" in low:
-        return f"{reason}: {words.hint_address}"
-    if any(
+        hint = _("check the address")
+    elif any(
         w in low
         for w in ("refused", "timed out", "network", "unreachable", "tls error", "connection")
     ):
-        return f"{reason}: {words.hint_network}"
-    if "cannot read" in low or "is empty" in low or "not utf-8" in low:
-        return f"{reason}: {words.hint_file}"
-    return reason
+        hint = _("check the network")
+    elif "cannot read" in low or "is empty" in low or "not utf-8" in low:
+        hint = _("check the file")
+    else:
+        return reason
+    return _("{problem}: {hint}", problem=reason, hint=hint)
 
 
 def _source_name(name: str, words: PageWords) -> str:
     if name == "weather":
-        return words.weather
+        return words._("Weather")
     if name == "special":
-        return words.special_days
+        return words._("Special days")
+    if name == "holidays":
+        return words._("Holidays")
     return name
 
 
-def _seconds(value: Any) -> str:
+def _seconds(value: Any, words: PageWords) -> str:
     try:
-        return f"{float(value):.1f}"
+        return words.seconds(float(value))
     except (TypeError, ValueError):
         return "?"
 
@@ -169,31 +188,33 @@ def page_view(
     frame_meta: dict[str, Any] | None,
     *,
     tz: tzinfo,
-    clock: str,
     words: PageWords,
-    days: tuple[str, ...],
-    months: tuple[str, ...],
 ) -> PageView:
     """The page's content from the status document and the kept frame's meta data."""
+    _ = words._
+    pgettext = words.pgettext
     now = parse_time(doc.get("now")) or datetime.now(tz)
 
-    def when(text: Any, *, relative: bool = True) -> str | None:
+    def when(text: Any) -> str | None:
         moment = parse_time(text)
-        if moment is None:
-            return None
-        return when_text(moment, now, tz, clock, words, days=days, months=months, relative=relative)
+        return None if moment is None else words.moment(moment, now, tz)
 
     on_panel = None
     if frame_meta is not None:
-        on_panel = words.on_panel.format(when=when(frame_meta.get("pushed_at")) or "?")
+        on_panel = _("On the panel since {when}", when=when(frame_meta.get("pushed_at")) or "?")
         what = frame_meta.get("what")
         if what == "test":
-            on_panel += f" ({words.test_pattern})"
+            on_panel = _("{text} (test pattern)", text=on_panel)
         elif what == "clear":
-            on_panel += f" ({words.cleared})"
+            on_panel = _("{text} (cleared panel)", text=on_panel)
     changed = when(doc.get("updated_at"))
-    data_changed = words.data_changed.format(when=changed) if changed else words.data_never
+    data_changed = _("Data last changed {when}", when=changed) if changed else _("No data yet")
 
+    statuses = {
+        "fresh": pgettext("source", "up to date"),
+        "stale": pgettext("source", "out of date"),
+        "unavailable": pgettext("source", "no data"),
+    }
     sources = []
     for name, src in (doc.get("sources") or {}).items():
         status = src.get("status") if src.get("status") in ("fresh", "stale") else "unavailable"
@@ -202,11 +223,11 @@ def page_view(
             SourceLine(
                 name=_source_name(name, words),
                 status=status,
-                status_text=getattr(words, status),
+                status_text=statuses[status],
                 age_text=(
-                    words.fetched.format(age=age_text(age, words))
+                    _("fetched {age}", age=words.relative(float(age)))
                     if age is not None
-                    else words.never_fetched
+                    else _("never fetched")
                 ),
                 error=plain_error(name, src.get("last_error"), words),
             )
@@ -221,23 +242,28 @@ def page_view(
         refreshes.append(
             RefreshLine(
                 when=when(rec.get("started_at")) or "?",
-                trigger=str(rec.get("trigger") or ""),
-                outcome=outcome if outcome in words.outcomes else "failed",
-                outcome_text=words.outcomes.get(outcome, outcome),
-                seconds=_seconds(total),
-                durations=words.durations.format(
-                    fetch=_seconds(rec.get("fetch_s")),
-                    render=_seconds(rec.get("render_s")),
-                    push=_seconds(rec.get("push_s")),
+                trigger=_trigger(str(rec.get("trigger") or ""), words),
+                outcome=outcome if outcome in OUTCOMES else "failed",
+                outcome_text=outcome_text(outcome, words),
+                seconds=_seconds(total, words),
+                durations=_(
+                    "fetch {fetch}, render {render}, push {push}",
+                    fetch=_seconds(rec.get("fetch_s"), words),
+                    render=_seconds(rec.get("render_s"), words),
+                    push=_seconds(rec.get("push_s"), words),
                 ),
                 error=rec.get("error"),
             )
         )
 
     next_at = when(doc.get("next_run"))
-    next_run = words.next_run.format(when=next_at) if next_at else words.next_unknown
+    next_run = (
+        _("Next scheduled refresh: {when}", when=next_at)
+        if next_at
+        else _("Next scheduled refresh: unknown (is the service running?)")
+    )
     counters = tuple(
-        Counter(words.counter_names.get(k, k), int(v))
+        Counter(_counter_name(k, words), words.number(int(v)))
         for k, v in (doc.get("counters") or {}).items()
     )
     return PageView(
@@ -256,10 +282,9 @@ __all__ = [
     "PageView",
     "RefreshLine",
     "SourceLine",
-    "age_text",
-    "clock_time",
+    "OUTCOMES",
+    "outcome_text",
     "page_view",
     "parse_time",
     "plain_error",
-    "when_text",
 ]
