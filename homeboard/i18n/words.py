@@ -53,8 +53,11 @@ def _placeholders(text: str) -> set[str] | None:
         return None
 
 
-def _safe(translated: str, *english: str) -> str:
-    """``translated`` when its placeholders are among the English ones, else the English."""
+def vetted(translated: str, *english: str) -> str:
+    """``translated`` when its placeholders are among the English ones, else the English.
+
+    A translation that names other placeholders would crash or mislead on the wall.
+    """
     allowed: set[str] = set()
     for text in english:
         allowed |= _placeholders(text) or set()
@@ -149,17 +152,17 @@ class Words:
     def more(self, n: int) -> str:
         """``+3 more``: the events of a day that did not fit."""
         text = self.catalog.ngettext("+{n} more", "+{n} more", n)
-        return _safe(text, "+{n} more").format(n=self.number(n))
+        return vetted(text, "+{n} more").format(n=self.number(n))
 
     def birthday_age(self, name: str, age: int) -> str:
         """``Corinne turns 8``."""
         text = self.catalog.ngettext("{name} turns {age}", "{name} turns {age}", age)
-        return _safe(text, "{name} turns {age}").format(name=name, age=self.number(age))
+        return vetted(text, "{name} turns {age}").format(name=name, age=self.number(age))
 
     def anniversary_years(self, name: str, years: int) -> str:
         """``Jess & Kyle: 12 years``."""
         text = self.catalog.ngettext("{name}: {years} year", "{name}: {years} years", years)
-        return _safe(text, "{name}: {years} years").format(name=name, years=self.number(years))
+        return vetted(text, "{name}: {years} years").format(name=name, years=self.number(years))
 
     def season(self, index: int) -> str:
         """The day a season starts: 0 spring, 1 summer, 2 autumn, 3 winter."""
@@ -177,17 +180,17 @@ class Words:
         t = self.catalog
         minutes = int(abs(delta.total_seconds()) // 60)
         if minutes % 60:
-            amount = _safe(t.npgettext("clock change", "{n} minute", "{n} minutes", minutes),
+            amount = vetted(t.npgettext("clock change", "{n} minute", "{n} minutes", minutes),
                            "{n} minutes").format(n=self.number(minutes))  # fmt: skip
         else:
             hours = minutes // 60
-            amount = _safe(t.npgettext("clock change", "{n} hour", "{n} hours", hours),
+            amount = vetted(t.npgettext("clock change", "{n} hour", "{n} hours", hours),
                            "{n} hours").format(n=self.number(hours))  # fmt: skip
         if delta > timedelta(0):
-            title = _safe(t.gettext("Clocks go forward {delta}"), "Clocks go forward {delta}")
+            title = vetted(t.gettext("Clocks go forward {delta}"), "Clocks go forward {delta}")
             message = t.gettext("Daylight saving time starts")
         else:
-            title = _safe(t.gettext("Clocks go back {delta}"), "Clocks go back {delta}")
+            title = vetted(t.gettext("Clocks go back {delta}"), "Clocks go back {delta}")
             message = t.gettext("Daylight saving time ends")
         return title.format(delta=amount), message
 
@@ -231,7 +234,7 @@ def _build(language: str) -> Words:
     t = translations(language)
 
     def _(message: str) -> str:  # the name Babel extracts
-        return _safe(t.gettext(message), message)
+        return vetted(t.gettext(message), message)
 
     return Words(
         language=language,

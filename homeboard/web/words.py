@@ -15,7 +15,7 @@ from functools import cache
 
 from homeboard.i18n import Words, words_for
 from homeboard.i18n.locales import locale_of, native_digits
-from homeboard.i18n.words import _safe
+from homeboard.i18n.words import vetted
 
 # The largest whole unit an age is written in ("3 hours ago", not "190 minutes ago").
 _UNITS = (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1))
@@ -49,18 +49,18 @@ class PageWords:
 
     def _(self, message: str, **values: object) -> str:
         """``message`` translated, its ``{placeholders}`` filled."""
-        text = _safe(self.board.catalog.gettext(message), message)
+        text = vetted(self.board.catalog.gettext(message), message)
         return text.format(**values) if values else text
 
     def ngettext(self, singular: str, plural: str, n: int, **values: object) -> str:
         """The form of ``singular``/``plural`` the language's plural rules pick for ``n``."""
         english = singular if n == 1 else plural
-        text = _safe(self.board.catalog.ngettext(singular, plural, n), english, singular, plural)
+        text = vetted(self.board.catalog.ngettext(singular, plural, n), english, singular, plural)
         return text.format(n=self.board.number(n), **values)
 
     def pgettext(self, context: str, message: str, **values: object) -> str:
         """``message`` translated in ``context`` (a word that reads differently elsewhere)."""
-        text = _safe(self.board.catalog.pgettext(context, message), message)
+        text = vetted(self.board.catalog.pgettext(context, message), message)
         return text.format(**values) if values else text
 
     # -- numbers, durations and moments from CLDR
