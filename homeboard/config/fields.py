@@ -15,7 +15,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
-from urllib.request import url2pathname
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from homeboard.config.values import format_duration, redact_url
@@ -224,7 +223,7 @@ def _ics_url(text: str, base_dir: Path) -> str:
             raise ValueError(f"{text!r} has no host name")
         return text
     if parts.scheme == "file":
-        _regular_or_missing(Path(url2pathname(parts.path)), text)
+        _regular_or_missing(Path(unquote(parts.path)), text)  # url2pathname, on POSIX
         return text
     # One letter before ':' is a Windows drive, not a scheme.
     if parts.scheme and len(parts.scheme) > 1:
