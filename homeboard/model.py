@@ -277,6 +277,21 @@ def day_start(day: date, tz: tzinfo) -> datetime:
     return hi
 
 
+def clock_change(day: date, tz: tzinfo) -> timedelta | None:
+    """How far the clocks move during local ``day`` in ``tz`` (+1h in spring), or None.
+
+    Compares the UTC offset just before the day's first instant with the offset at its
+    last instant, both taken as instants: a change at 02:00 is found, and so is one at
+    midnight, where local midnight itself does not exist (Santiago, Havana, Beirut, Cairo).
+    """
+    tick = timedelta(microseconds=1)
+    before = (day_start(day, tz) - tick).astimezone(tz).utcoffset()
+    after = (day_start(day + timedelta(days=1), tz) - tick).astimezone(tz).utcoffset()
+    if before is None or after is None or before == after:
+        return None
+    return after - before
+
+
 def _day_bounds(day: date, tz: tzinfo) -> tuple[datetime, datetime]:
     return day_start(day, tz), day_start(day + timedelta(days=1), tz)
 
@@ -642,6 +657,7 @@ __all__ = [
     "Special",
     "SpecialDay",
     "WeatherData",
+    "clock_change",
     "compose",
     "day_start",
     "events_on",

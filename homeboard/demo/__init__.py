@@ -25,6 +25,7 @@ from homeboard.model import (
     SpecialDay,
     WeatherData,
     calendar_source,
+    clock_change,
 )
 
 SCENARIOS: tuple[str, ...] = (
@@ -367,10 +368,9 @@ def _clock_change(config: Config, today: date) -> tuple[date, bool] | None:
     """The first day within a week whose clocks change, and whether they go back."""
     for offset in range(7):
         day = today + timedelta(days=offset)
-        before = datetime.combine(day, time(0), config.tz).utcoffset()
-        after = datetime.combine(day + timedelta(days=1), time(0), config.tz).utcoffset()
-        if before is not None and after is not None and before != after:
-            return day, after < before
+        delta = clock_change(day, config.tz)
+        if delta is not None:
+            return day, delta < timedelta(0)
     return None
 
 

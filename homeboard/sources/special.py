@@ -45,7 +45,7 @@ from homeboard.model import (
     SPECIAL_PRIORITY,
     SourceKind,
     SpecialDay,
-    day_start,
+    clock_change,
 )
 
 if TYPE_CHECKING:
@@ -126,21 +126,6 @@ def seasons_between(first: date, after: date, tz: tzinfo, *, southern: bool = Fa
 # --------------------------------------------------------------------------- #
 # Clock changes
 # --------------------------------------------------------------------------- #
-
-def clock_change(day: date, tz: tzinfo) -> timedelta | None:
-    """How far the clocks move during local ``day`` in ``tz`` (+1h in spring), or None.
-
-    Compares the UTC offset just before the day's first instant with the offset at its
-    last instant, both taken as instants: a change at 02:00 is found, and so is one at
-    midnight, where local midnight itself does not exist (Santiago, Havana, Beirut, Cairo).
-    """
-    tick = timedelta(microseconds=1)
-    before = (day_start(day, tz) - tick).astimezone(tz).utcoffset()
-    after = (day_start(day + timedelta(days=1), tz) - tick).astimezone(tz).utcoffset()
-    if before is None or after is None or before == after:
-        return None
-    return after - before
-
 
 def clock_changes_between(first: date, after: date, tz: tzinfo, *,
                           language: str = "en") -> Iterator[SpecialDay]:
