@@ -243,6 +243,36 @@ def clean_environment(**extra: str) -> dict[str, str]:
     return env
 
 
+def run_worker_whose_scheduler_dies(
+    config: Path, message: str, *, cwd: Path
+) -> subprocess.CompletedProcess[str]:
+    """The service's worker as a real process whose scheduler raises ``ValueError(message)``
+    on its fourth tick (as it did with a malformed redis_url); returns when it ends."""
+    script = (
+        "import sys\n"
+        "from homeboard import tasks\n"
+        "from homeboard.app import build_app\n"
+        "from homeboard.config import load_config\n"
+        "ticks = []\n"
+        "real = tasks.BoardScheduler.tick\n"
+        "def tick(self, *a, **k):\n"
+        "    ticks.append(1)\n"
+        "    if len(ticks) > 3:\n"
+        f"        raise ValueError({message!r})\n"
+        "    return real(self, *a, **k)\n"
+        "tasks.BoardScheduler.tick = tick\n"
+        "sys.exit(tasks.run_worker(build_app(load_config(sys.argv[1]))))\n"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", script, str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=cwd,
+        env=clean_environment(),
+    )
+
+
 class ServiceProcess:
     """``homeboard run`` as a real subprocess; its log goes to a file."""
 

@@ -14,7 +14,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from boardkit import ServiceProcess, clean_environment, wait_for, write_config
+from boardkit import (
+    ServiceProcess,
+    clean_environment,
+    run_worker_whose_scheduler_dies,
+    wait_for,
+    write_config,
+)
 
 BIN = Path(sys.executable).with_name("homeboard")
 REPO = Path(__file__).resolve().parent.parent
@@ -270,28 +276,8 @@ def test_a_service_whose_scheduler_died_records_why(
     )
     # The scheduler raises on its fourth tick, as it did with a malformed redis_url (the
     # config check refuses those now); the secret in the message must not be kept.
-    script = (
-        "import sys\n"
-        "from homeboard import tasks\n"
-        "from homeboard.app import build_app\n"
-        "from homeboard.config import load_config\n"
-        "ticks = []\n"
-        "real = tasks.BoardScheduler.tick\n"
-        "def tick(self, *a, **k):\n"
-        "    ticks.append(1)\n"
-        "    if len(ticks) > 3:\n"
-        "        raise ValueError('cannot use redis://:hunter2@127.0.0.1:1/0')\n"
-        "    return real(self, *a, **k)\n"
-        "tasks.BoardScheduler.tick = tick\n"
-        "sys.exit(tasks.run_worker(build_app(load_config(sys.argv[1]))))\n"
-    )
-    proc = subprocess.run(
-        [sys.executable, "-c", script, str(config)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=REPO,
-        env=clean_environment(),
+    proc = run_worker_whose_scheduler_dies(
+        config, "cannot use redis://:hunter2@127.0.0.1:1/0", cwd=REPO
     )
     assert proc.returncode == EXIT_BEAT_DIED, proc.stderr[-3000:]
     bin_dir = tmp_path / "bin"

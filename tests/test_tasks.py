@@ -8,7 +8,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from boardkit import write_config
+from boardkit import run_worker_whose_scheduler_dies, write_config
 
 from homeboard.app import build_app
 from homeboard.config import Config, QuietHours, load_config
@@ -375,11 +375,7 @@ def test_a_scheduler_thread_that_dies_ends_the_service_non_zero(
     tmp_path: Path,
     redis_server,  # type: ignore[no-untyped-def]
 ) -> None:
-    import subprocess
-    import sys
     import time as _time
-
-    from boardkit import clean_environment
 
     from homeboard.tasks import EXIT_BEAT_DIED
 
@@ -392,29 +388,9 @@ def test_a_scheduler_thread_that_dies_ends_the_service_non_zero(
         interval="1h",
     )
     # Any exception out of the scheduler (seen: a malformed redis_url) kills the thread.
-    script = (
-        "import sys\n"
-        "from homeboard import tasks\n"
-        "from homeboard.app import build_app\n"
-        "from homeboard.config import load_config\n"
-        "ticks = []\n"
-        "real = tasks.BoardScheduler.tick\n"
-        "def tick(self, *a, **k):\n"
-        "    ticks.append(1)\n"
-        "    if len(ticks) > 3:\n"
-        "        raise ValueError('Redis URL must specify one of the following schemes')\n"
-        "    return real(self, *a, **k)\n"
-        "tasks.BoardScheduler.tick = tick\n"
-        "sys.exit(tasks.run_worker(build_app(load_config(sys.argv[1]))))\n"
-    )
     started = _time.monotonic()
-    proc = subprocess.run(
-        [sys.executable, "-c", script, str(config)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=REPO,
-        env=clean_environment(),
+    proc = run_worker_whose_scheduler_dies(
+        config, "Redis URL must specify one of the following schemes", cwd=REPO
     )
     assert proc.returncode == EXIT_BEAT_DIED, proc.stderr[-3000:]
     assert "the scheduler (beat) stopped (ValueError: Redis URL" in proc.stderr
