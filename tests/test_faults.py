@@ -45,6 +45,17 @@ REPO = Path(__file__).resolve().parent.parent
 HOMEBOARD = [sys.executable, "-m", "homeboard"]
 
 
+def homeboard_cli(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``homeboard ARGS --config CONFIG`` as a real process, its output captured."""
+    return subprocess.run(
+        [*HOMEBOARD, *args, "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=clean_environment(),
+    )
+
+
 class Rig:
     """One board under test: Redis, fake weather, ICS, config, the service, a queue watcher."""
 
@@ -112,13 +123,7 @@ class Rig:
 
     def status_json(self) -> dict[str, Any]:
         """``homeboard status --json``, run as a user would."""
-        proc = subprocess.run(
-            [*HOMEBOARD, "status", "--json", "--config", str(self.config_path)],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            env=clean_environment(),
-        )
+        proc = homeboard_cli(self.config_path, "status", "--json")
         assert proc.returncode == 0, proc.stderr
         return json.loads(proc.stdout)
 
@@ -292,13 +297,7 @@ def test_5_manual_refresh_during_a_service_refresh_only_one_pushes(rig: Rig) -> 
     rig.start_service()
     wait_for(rig.running, 20, what="the start-up refresh", interval=0.02)
     started = time.monotonic()
-    proc = subprocess.run(
-        [*HOMEBOARD, "refresh", "--force", "--config", str(rig.config_path)],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        env=clean_environment(),
-    )
+    proc = homeboard_cli(rig.config_path, "refresh", "--force")
     assert time.monotonic() - started < 2.5  # it did not wait for the lock
     assert proc.returncode == 0, proc.stderr
     assert "already running" in proc.stdout
@@ -378,13 +377,7 @@ def test_8_cached_data_survives_a_redis_restart_with_the_shipped_config(
         )
 
         def cli(*args: str) -> subprocess.CompletedProcess[str]:
-            return subprocess.run(
-                [*HOMEBOARD, *args, "--config", str(config)],
-                capture_output=True,
-                text=True,
-                timeout=30,
-                env=clean_environment(),
-            )
+            return homeboard_cli(config, *args)
 
         assert cli("refresh").returncode == 0
         before = json.loads(cli("status", "--json").stdout)
@@ -422,13 +415,7 @@ def test_10_a_bad_config_exits_2_at_once_with_file_line_field(tmp_path: Path) ->
     config = tmp_path / "config.yaml"
     config.write_text("board: hall\nschedule:\n  interval: 15 minutes\n", encoding="utf-8")
     started = time.monotonic()
-    proc = subprocess.run(
-        [*HOMEBOARD, "run", "--config", str(config)],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        env=clean_environment(),
-    )
+    proc = homeboard_cli(config, "run")
     assert proc.returncode == 2
     assert time.monotonic() - started < 10
     assert f"{config}:3: schedule.interval:" in proc.stderr
@@ -462,22 +449,10 @@ def test_11_quiet_hours_use_the_slower_cadence(rig: Rig) -> None:
 
 
 def test_status_and_refresh_without_a_service(rig: Rig) -> None:
-    proc = subprocess.run(
-        [*HOMEBOARD, "refresh", "--config", str(rig.config_path)],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        env=clean_environment(),
-    )
+    proc = homeboard_cli(rig.config_path, "refresh")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("pushed")
-    text = subprocess.run(
-        [*HOMEBOARD, "status", "--config", str(rig.config_path)],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        env=clean_environment(),
-    )
+    text = homeboard_cli(rig.config_path, "status")
     assert text.returncode == 0
     assert "last refresh: pushed" in text.stdout
     assert "next run: unknown (is the service running?)" in text.stdout
@@ -493,13 +468,7 @@ def test_sigterm_stops_the_service_cleanly(rig: Rig) -> None:
 
 def test_display_clear_and_test_then_the_board_comes_back(rig: Rig) -> None:
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [*HOMEBOARD, *args, "--config", str(rig.config_path)],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            env=clean_environment(),
-        )
+        return homeboard_cli(rig.config_path, *args)
 
     assert cli("refresh").returncode == 0
     board_frame = pushes(rig.out)[-1]["sha256"]
@@ -533,8 +502,7 @@ def test_a_refresh_past_its_timeout_is_stopped_inside_the_worker(
     assert parse_time(failed["ended_at"]) - parse_time(failed["started_at"]) < timedelta(seconds=3)
     assert rig.store.lock_holder_ttl() is None  # released at once, not left to expire
     assert service.alive()
-    proc = subprocess.run([*HOMEBOARD, "refresh", "--config", str(rig.config_path)],
-                          capture_output=True, text=True, timeout=30, env=clean_environment())
+    proc = homeboard_cli(rig.config_path, "refresh")
     assert proc.returncode == 0 and proc.stdout.startswith("pushed"), proc.stderr
 
 
@@ -584,13 +552,7 @@ def test_a_deferred_frame_reaches_the_panel_when_min_interval_allows(rig: Rig) -
     wait_for(lambda: len(pushes(rig.out)) >= 1, 20, what="the start-up push")
     first = parse_time(pushes(rig.out)[0]["time"])
     rig.weather.temperature = 25.0
-    proc = subprocess.run(
-        [*HOMEBOARD, "refresh", "--config", str(rig.config_path)],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        env=clean_environment(),
-    )
+    proc = homeboard_cli(rig.config_path, "refresh")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("deferred"), proc.stdout
     deferred = wait_for(
