@@ -1240,6 +1240,19 @@ def test_schema_bounds_durations_like_the_loader() -> None:
     assert {"type": "integer", "minimum": 1, "maximum": 600} in schedule["anyOf"]
 
 
+def listening(port: int) -> Callable[[], bool]:
+    """A check that something accepts connections on loopback ``port``."""
+
+    def accepting() -> bool:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+        except OSError:
+            return False
+        return True
+
+    return accepting
+
+
 def start_redis(workdir: Path, *args: str, ready: Callable[[], bool]) -> subprocess.Popen[bytes]:
     """A real redis-server with extra arguments (a socket, TLS), once `ready()` says so."""
     workdir.mkdir(parents=True, exist_ok=True)
@@ -1308,15 +1321,8 @@ def test_a_password_with_url_characters_reaches_both_clients(tmp_path: Path) -> 
     # Percent-escapes in the password are read the same way by redis-py and kombu.
     port = free_port()
 
-    def listening() -> bool:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-        except OSError:
-            return False
-        return True
-
     proc = start_redis(
-        tmp_path / "pw", "--port", str(port), "--requirepass", "p@ss:w/rd", ready=listening
+        tmp_path / "pw", "--port", str(port), "--requirepass", "p@ss:w/rd", ready=listening(port)
     )
     try:
         url = f"redis://:p%40ss%3Aw%2Frd@127.0.0.1:{port}/2"
@@ -1405,13 +1411,6 @@ def tls_redis(tmp_path: Path) -> Iterator[tuple[int, Path]]:
     )
     port = free_port()
 
-    def listening() -> bool:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-        except OSError:
-            return False
-        return True
-
     proc = start_redis(
         d,
         "--port",
@@ -1426,7 +1425,7 @@ def tls_redis(tmp_path: Path) -> Iterator[tuple[int, Path]]:
         str(d / "ca.crt"),
         "--tls-auth-clients",
         "optional",
-        ready=listening,
+        ready=listening(port),
     )
     try:
         yield port, d
