@@ -499,14 +499,6 @@ def parse_listen(value: str) -> tuple[str, int]:
     return host, int(port)
 
 
-def _listen(value: str) -> str | None:
-    try:
-        parse_listen(value)
-    except ValueError as error:
-        return str(error)
-    return None
-
-
 @dataclass(frozen=True)
 class WebConfig:
     """The household page (`homeboard web`)."""
@@ -514,7 +506,7 @@ class WebConfig:
     listen: str = setting(
         "127.0.0.1:8080",
         doc="HOST:PORT the page is served on; another than loopback needs password_file.",
-        checks=[check(_listen)],
+        checks=[_parses(parse_listen)],
         example="0.0.0.0:8080",
     )
     password_file: Path | None = setting(

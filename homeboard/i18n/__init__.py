@@ -9,7 +9,6 @@ direction (``locales``), and the board's phrases from the catalogs (``words``).
 from homeboard.i18n.locales import (
     Clock,
     canonical_language,
-    check_language,
     default_clock,
     first_week_day,
     is_rtl,
@@ -22,7 +21,6 @@ __all__ = [
     "Clock",
     "Words",
     "canonical_language",
-    "check_language",
     "default_clock",
     "first_week_day",
     "is_rtl",

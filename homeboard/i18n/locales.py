@@ -97,15 +97,6 @@ def canonical_language(text: str) -> str:
     )
 
 
-def check_language(text: str) -> str | None:
-    """The problem with ``text`` as a ``language`` setting, or None."""
-    try:
-        canonical_language(text)
-    except ValueError as error:
-        return str(error)
-    return None
-
-
 @cache
 def locale_of(language: str) -> Locale:
     """The Babel locale of ``language`` (a canonical identifier; English if unknown)."""
